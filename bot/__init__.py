@@ -1,0 +1,1 @@
+"""The answering side of newsbot: retrieval chain, answerers, conversation, front ends."""

@@ -1,0 +1,235 @@
+"""The `newsbot` command line: ingest, ask, chat, sources, remove, stats.
+
+Heavy libraries are imported inside the commands, so `newsbot --help` stays instant.
+Errors meant for a person are printed as one line; configuration errors exit with 2,
+other user errors with 1.
+"""
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bot.answer import Answer
+from bot.config import ConfigError, Settings, load_settings
+from index.errors import NewsbotError
+
+_QUIET_LIBRARIES = {
+    "TRANSFORMERS_VERBOSITY": "error",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+    "ANONYMIZED_TELEMETRY": "False",
+}
+
+
+class NewsbotGroup(click.Group):
+    """Turns user errors into one-line messages with meaningful exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            click.echo(f"newsbot: {exc}", err=True)
+            ctx.exit(2)
+        except NewsbotError as exc:
+            click.echo(f"newsbot: {exc}", err=True)
+            ctx.exit(1)
+        except KeyboardInterrupt:
+            click.echo("newsbot: interrupted; work finished so far is kept", err=True)
+            ctx.exit(130)
+
+
+def with_settings(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add --config and --data-dir, and pass the loaded `Settings` as `settings`."""
+
+    @click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path),
+        help="Config file (default: $NEWSBOT_CONFIG or ./config.yaml).",
+    )
+    @click.option(
+        "--data-dir",
+        type=click.Path(path_type=Path),
+        help="Data directory holding the index (default: config's data_dir).",
+    )
+    @functools.wraps(command)
+    def wrapper(config_path: Path | None, data_dir: Path | None, **kwargs: Any) -> Any:
+        settings = load_settings(config_path, data_dir=data_dir)
+        _configure_logging(settings)
+        return command(settings=settings, **kwargs)
+
+    return wrapper
+
+
+@click.group(cls=NewsbotGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="newsbot")
+def cli() -> None:
+    """Grounded, cited answers over your news articles."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@with_settings
+def ingest(settings: Settings, paths: tuple[Path, ...]) -> None:
+    """Add articles (.txt .md .html .json .jsonl files or folders) to the index."""
+    from bot.progress import RichIngestProgress
+    from index.chunking import Chunker
+    from index.embeddings import load_document_encoder
+    from index.ingest import Ingestor
+    from index.store import ChunkStore, write_lock
+
+    with write_lock(settings.data_dir, settings.ingest.lock_timeout_s):
+        store = ChunkStore(settings.data_dir)
+        encoder = load_document_encoder(settings.embedding)
+        max_tokens = min(settings.chunking.max_tokens, encoder.window)
+        chunker = Chunker(encoder.tokenizer, max_tokens, settings.chunking.overlap_tokens)
+        with RichIngestProgress() as progress:
+            ingestor = Ingestor(
+                store,
+                encoder,
+                chunker,
+                max_file_bytes=int(settings.ingest.max_file_mb * 1_000_000),
+                progress=progress,
+            )
+            report = ingestor.ingest(paths)
+    for problem in report.problems:
+        click.echo(f"skipped {problem}", err=True)
+    click.echo(report.summary())
+    if report.problems:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as one JSON object.")
+@with_settings
+def ask(settings: Settings, question: str, as_json: bool) -> None:
+    """Answer one question, with numbered sources."""
+    from bot.service import AnsweringService
+
+    answer = AnsweringService.open(settings).ask(_clean_question(question))
+    if as_json:
+        click.echo(json.dumps(answer.model_dump(mode="json"), ensure_ascii=False))
+    else:
+        _print_answer(answer)
+
+
+@cli.command()
+@with_settings
+def chat(settings: Settings) -> None:
+    """Ask questions interactively; follow-ups use the previous turns."""
+    from bot.service import AnsweringService
+
+    service = AnsweringService.open(settings)
+    conversation = service.new_conversation()
+    click.echo("Ask about the indexed news. /reset forgets the conversation, /quit leaves.")
+    while True:
+        try:
+            line = input("\nyou> ").strip()
+        except EOFError:
+            click.echo()
+            return
+        if line in {"/quit", "/exit"}:
+            return
+        if line == "/reset":
+            conversation.clear()
+            click.echo("Conversation forgotten.")
+        elif line:
+            try:
+                _print_answer(service.ask(_clean_question(line), conversation))
+            except NewsbotError as exc:
+                click.echo(f"newsbot: {exc}", err=True)
+
+
+@cli.command()
+@with_settings
+def sources(settings: Settings) -> None:
+    """List the indexed articles: id, date, chunks and title."""
+    from index.store import open_existing
+
+    articles = sorted(
+        open_existing(settings.data_dir).articles().values(),
+        key=lambda a: (a.date or "", a.id),
+        reverse=True,
+    )
+    if not articles:
+        click.echo("No articles indexed yet; add some with: newsbot ingest PATH")
+        return
+    width = max(len(a.id) for a in articles)
+    for a in articles:
+        click.echo(f"{a.id:<{width}}  {(a.date or '-')[:10]:<10}  {a.chunks:>4}  {a.title}")
+    click.echo(f"{len(articles)} articles")
+
+
+@cli.command()
+@click.argument("article_id")
+@with_settings
+def remove(settings: Settings, article_id: str) -> None:
+    """Delete one article (by the id `newsbot sources` shows) from the index."""
+    from index.store import open_existing, write_lock
+
+    with write_lock(settings.data_dir, settings.ingest.lock_timeout_s):
+        removed = open_existing(settings.data_dir).remove(article_id)
+    if not removed:
+        raise NewsbotError(f"no article with id '{article_id}'; `newsbot sources` lists them")
+    click.echo(f"removed {article_id} ({removed} chunks)")
+
+
+@cli.command()
+@with_settings
+def stats(settings: Settings) -> None:
+    """Show article and chunk counts, the date range, the model and the store location."""
+    from bot.service import AnsweringService
+
+    s = AnsweringService.open(settings).stats()
+    click.echo(f"articles:   {s.articles}")
+    click.echo(f"chunks:     {s.chunks}")
+    if s.first_date:
+        click.echo(f"dates:      {s.first_date[:10]} to {s.last_date and s.last_date[:10]}")
+    click.echo(f"model:      {s.model}")
+    click.echo(f"store:      {s.location}")
+
+
+def _clean_question(question: str) -> str:
+    cleaned = " ".join(question.split())
+    if not cleaned:
+        raise NewsbotError("the question is empty")
+    return cleaned
+
+
+def _print_answer(answer: Answer) -> None:
+    click.echo(answer.text)
+    if not answer.citations:
+        return
+    click.echo(click.style("\nSources", bold=True))
+    for c in answer.citations:
+        details = ", ".join(x for x in (c.source, (c.date or "")[:10]) if x)
+        click.echo(
+            f"[{c.n}] {c.title}" + (f" ({details})" if details else "") + f"  id={c.article_id}"
+        )
+        click.echo(f'    "{c.snippet}"')
+        if c.url:
+            click.echo(f"    {c.url}")
+
+
+def _configure_logging(settings: Settings) -> None:
+    import logging
+
+    logging.basicConfig(
+        level=settings.logging.level,
+        filename=settings.logging.file,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def main() -> None:
+    """Entry point of the `newsbot` console script."""
+    for key, value in _QUIET_LIBRARIES.items():
+        os.environ.setdefault(key, value)
+    cli(prog_name="newsbot")

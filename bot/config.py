@@ -1,0 +1,128 @@
+"""Settings: `config.yaml`, then `NEWSBOT_*` environment variables, then command-line flags.
+
+Everything is validated once at start-up. A mistake becomes a `ConfigError` whose
+message names the key, e.g. `retrieval.k: Input should be greater than 0 (got 0)`.
+Secrets never live here; they come from the environment (see the Telegram front end).
+"""
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError
+from pydantic_settings import BaseSettings, InitSettingsSource, SettingsConfigDict
+
+from index.errors import NewsbotError
+from index.settings import ChunkingSettings, EmbeddingSettings, IngestSettings, Section
+
+DEFAULT_CONFIG = Path("config.yaml")
+
+
+class ConfigError(NewsbotError):
+    """The configuration is invalid; the message names the key."""
+
+
+class RetrievalSettings(Section):
+    """How many chunks to retrieve, and when evidence is too weak to answer."""
+
+    k: int = Field(6, ge=1, le=100)
+    min_score: float = Field(0.2, ge=-1.0, le=1.0)
+
+
+class AnswerSettings(Section):
+    """How answers are written."""
+
+    mode: Literal["extractive"] = "extractive"
+    min_evidence: float = Field(0.3, ge=0.0, le=2.0)
+    max_sentences: int = Field(2, ge=1, le=10)
+    history_turns: int = Field(3, ge=0, le=50)
+
+
+class LoggingSettings(Section):
+    """Where log lines go and how many."""
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+    file: Path | None = None
+
+
+class Settings(BaseSettings):
+    """The whole configuration of newsbot."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSBOT_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    data_dir: Path = Path("data")
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    chunking: ChunkingSettings = ChunkingSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    answer: AnswerSettings = AnswerSettings()
+    ingest: IngestSettings = IngestSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+
+def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
+    """Load and validate the config file, the environment and explicit overrides.
+
+    Without `path`, `NEWSBOT_CONFIG` or `./config.yaml` is used when present; with
+    neither, the built-in defaults (which `config.yaml` documents) apply.
+    """
+    explicit = path or (
+        Path(os.environ["NEWSBOT_CONFIG"]) if os.environ.get("NEWSBOT_CONFIG") else None
+    )
+    file_values = _read_yaml(explicit, required=True) if explicit else _read_yaml(DEFAULT_CONFIG)
+
+    class _Layered(Settings):
+        @classmethod
+        def settings_customise_sources(  # type: ignore[override]
+            cls, settings_cls: type[BaseSettings], init_settings: Any, env_settings: Any, **_: Any
+        ) -> tuple[Any, ...]:
+            return init_settings, env_settings, InitSettingsSource(settings_cls, file_values)
+
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return _Layered(**given)
+    except ValidationError as exc:
+        raise ConfigError(describe(exc, explicit or DEFAULT_CONFIG)) from None
+
+
+def describe(exc: ValidationError, path: Path) -> str:
+    """One line naming each bad key and what is wrong with it."""
+    problems = []
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        if error["type"] == "extra_forbidden":
+            problems.append(f"{key}: unknown key")
+            continue
+        message = error["msg"].removeprefix("Value error, ")
+        got = error.get("input")
+        shown = "" if isinstance(got, dict | BaseModel) else f" (got {got!r})"
+        problems.append(f"{key}: {message}{shown}")
+    return f"invalid configuration in {path} or NEWSBOT_* variables: " + "; ".join(problems)
+
+
+def _read_yaml(path: Path, required: bool = False) -> dict[str, Any]:
+    """The mapping in a YAML file; `{}` for a missing optional file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if required:
+            raise ConfigError(
+                f"config file {path} not found; check --config or NEWSBOT_CONFIG"
+            ) from None
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"can't read config file {path}: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        reason = getattr(exc, "problem", None) or "not valid YAML"
+        raise ConfigError(f"config file {where}: {reason}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path}: expected a mapping of sections at the top level")
+    return data

@@ -1,0 +1,130 @@
+"""Sentence-aware chunking that never exceeds the embedder's window.
+
+Sizes are measured in the embedding model's own word pieces. A chunk is a run of
+whole sentences; a sentence longer than a chunk is cut at word boundaries. Consecutive
+chunks share whole sentences: up to `overlap_tokens` of them, and at least the last
+sentence when it is shorter than half a chunk. Each
+chunk keeps its character offsets into the article, so `article.text[start:end]`
+is exactly the chunk's text, and each chunk is embedded with the article's title
+and date in front of it for context.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from index.articles import Article
+from index.sentences import Span, sentence_spans
+
+_SPECIAL_TOKENS = 2  # [CLS] and [SEP], added by the model around every text
+
+
+class Tokenizer(Protocol):
+    """The slice of a Hugging Face `tokenizers.Tokenizer` that chunking needs."""
+
+    def encode_batch(self, inputs: list[str], add_special_tokens: bool = ...) -> list: ...
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of sentences from one article, with its exact offsets."""
+
+    article_id: str
+    index: int
+    start: int
+    end: int
+    text: str
+    embed_text: str
+
+
+def context_prefix(article: Article) -> str:
+    """The title (and date) line embedded in front of every chunk of an article."""
+    return f"{article.title} ({article.date[:10]})\n" if article.date else f"{article.title}\n"
+
+
+class Chunker:
+    """Cuts articles into chunks of at most `window` word pieces, with overlap."""
+
+    def __init__(self, tokenizer: Tokenizer, max_tokens: int, overlap_tokens: int) -> None:
+        self.tokenizer = tokenizer
+        self.max_tokens = max_tokens
+        self.overlap_tokens = overlap_tokens
+
+    def chunk(self, article: Article) -> list[Chunk]:
+        """All chunks of one article, in order."""
+        prefix = context_prefix(article)
+        budget = self.max_tokens - _SPECIAL_TOKENS - self._count([prefix])[0]
+        budget = max(budget, 16)
+        pieces = self._pieces(article.text, sentence_spans(article.text), budget)
+        spans = self._group(pieces, budget)
+        return [
+            Chunk(
+                article_id=article.id,
+                index=i,
+                start=start,
+                end=end,
+                text=article.text[start:end],
+                embed_text=prefix + article.text[start:end],
+            )
+            for i, (start, end) in enumerate(spans)
+        ]
+
+    def _count(self, texts: list[str]) -> list[int]:
+        return [len(e.ids) for e in self.tokenizer.encode_batch(texts, add_special_tokens=False)]
+
+    def _pieces(self, text: str, spans: list[Span], budget: int) -> list[tuple[Span, int]]:
+        """Sentences with their token counts; over-long sentences cut to fit the budget."""
+        if not spans:
+            return []
+        encodings = self.tokenizer.encode_batch(
+            [text[a:b] for a, b in spans], add_special_tokens=False
+        )
+        pieces: list[tuple[Span, int]] = []
+        for (start, end), enc in zip(spans, encodings, strict=True):
+            if len(enc.ids) <= budget:
+                pieces.append(((start, end), len(enc.ids)))
+            else:
+                pieces.extend(_cut_long(text, start, enc.offsets, budget))
+        return pieces
+
+    def _group(self, pieces: Sequence[tuple[Span, int]], budget: int) -> list[Span]:
+        """Greedily pack pieces into chunks, starting each new chunk with some overlap."""
+        chunks: list[Span] = []
+        i = 0
+        while i < len(pieces):
+            used, j = 0, i
+            while j < len(pieces) and used + pieces[j][1] <= budget:
+                used += pieces[j][1]
+                j += 1
+            chunks.append((pieces[i][0][0], pieces[j - 1][0][1]))
+            if j >= len(pieces):
+                break
+            back, overlap = j, 0
+            while back - 1 > i and overlap + pieces[back - 1][1] <= self.overlap_tokens:
+                back -= 1
+                overlap += pieces[back][1]
+            if back == j and self.overlap_tokens and j - 1 > i and pieces[j - 1][1] <= budget // 2:
+                back = j - 1  # carry at least the last sentence, unless it is huge
+            i = back
+        return chunks
+
+
+def _cut_long(
+    text: str, start: int, offsets: list[tuple[int, int]], budget: int
+) -> list[tuple[Span, int]]:
+    """Cut one over-long sentence into word-aligned pieces of at most `budget` tokens."""
+    pieces: list[tuple[Span, int]] = []
+    first = 0
+    while first < len(offsets):
+        last = min(first + budget, len(offsets))
+        if last < len(offsets):
+            # back off to a token that starts a new word, so no word is split
+            cut = last
+            while cut > first + 1 and offsets[cut][0] == offsets[cut - 1][1]:
+                cut -= 1
+            last = cut if cut > first + 1 else last
+        piece_start = start + offsets[first][0]
+        piece_end = start + offsets[last - 1][1]
+        pieces.append(((piece_start, piece_end), last - first))
+        first = last
+    return pieces

@@ -1,0 +1,28 @@
+"""Errors meant for a person, raised by the index and shown by the front ends.
+
+NewsbotError          anything the user can fix; the message says what and how
+├── DataDirError      the data directory can't be created or written
+├── StoreLockedError  another process is writing the same index
+├── EmptyIndexError   nothing has been ingested yet
+└── ModelError        the embedding model can't be loaded
+"""
+
+
+class NewsbotError(Exception):
+    """A problem the user can fix; str() is a one-line message for a person."""
+
+
+class DataDirError(NewsbotError):
+    """The data directory can't be created or written."""
+
+
+class StoreLockedError(NewsbotError):
+    """Another process holds the write lock on the index."""
+
+
+class EmptyIndexError(NewsbotError):
+    """The index holds no articles yet."""
+
+
+class ModelError(NewsbotError):
+    """The embedding model can't be loaded."""

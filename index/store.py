@@ -1,0 +1,206 @@
+"""The Chroma schema: one collection of chunks, with each article's metadata on every chunk.
+
+Chunk metadata (all scalar, as Chroma requires):
+    article_id, title, date, source, url, author, origin, content_hash,
+    chunk_index, chunk_count, start, end
+
+An article is complete when its chunk 0 is stored; ingest writes chunk 0 last, so a
+crash mid-article leaves no complete-looking partial article. Listing articles reads
+the chunk-0 records only.
+"""
+
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from index.articles import Article
+from index.chunking import Chunk
+from index.errors import DataDirError, EmptyIndexError, StoreLockedError
+
+if TYPE_CHECKING:
+    import chromadb
+    from langchain_chroma import Chroma
+    from langchain_core.embeddings import Embeddings
+
+log = logging.getLogger(__name__)
+
+COLLECTION = "news_chunks"
+_CONFIGURATION = {"hnsw": {"space": "cosine"}}
+_PAGE = 5000
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """An article as the index knows it."""
+
+    id: str
+    title: str
+    date: str | None
+    source: str | None
+    url: str | None
+    origin: str
+    content_hash: str
+    chunks: int
+
+
+def chunk_id(chunk: Chunk, content_hash: str) -> str:
+    """A chunk's id: the article's content hash with the chunk's place in it."""
+    return f"{chunk.article_id}:{content_hash}:{chunk.index}"
+
+
+def chunk_metadata(article: Article, chunk: Chunk, chunk_count: int) -> dict[str, Any]:
+    """The metadata stored on every chunk: the article's, plus where the chunk sits."""
+    return {
+        "article_id": article.id,
+        "title": article.title,
+        "date": article.date or "",
+        "source": article.source or "",
+        "url": article.url or "",
+        "author": article.author or "",
+        "origin": article.origin,
+        "content_hash": article.content_hash,
+        "chunk_index": chunk.index,
+        "chunk_count": chunk_count,
+        "start": chunk.start,
+        "end": chunk.end,
+    }
+
+
+class ChunkStore:
+    """The persistent Chroma collection holding every chunk."""
+
+    def __init__(self, data_dir: Path, create: bool = True) -> None:
+        self.path = data_dir / "chroma"
+        if create:
+            ensure_writable(data_dir)
+        self.client = _client(self.path)
+        self.collection = self.client.get_or_create_collection(
+            COLLECTION,
+            configuration=_CONFIGURATION,
+            embedding_function=None,  # type: ignore[arg-type]
+        )
+
+    def count(self) -> int:
+        """Number of chunks stored."""
+        return self.collection.count()
+
+    def articles(self) -> dict[str, StoredArticle]:
+        """Every complete article, by id."""
+        found: dict[str, StoredArticle] = {}
+        offset = 0
+        while True:
+            page = self.collection.get(
+                where={"chunk_index": 0}, include=["metadatas"], limit=_PAGE, offset=offset
+            )
+            for meta in page["metadatas"] or []:
+                article = _stored_article(meta)
+                found[article.id] = article
+            if len(page["ids"]) < _PAGE:
+                return found
+            offset += _PAGE
+
+    def add(
+        self,
+        ids: Sequence[str],
+        texts: Sequence[str],
+        embeddings: Any,
+        metadatas: Sequence[dict[str, Any]],
+    ) -> None:
+        """Write chunks with their precomputed embeddings (idempotent by id)."""
+        self.collection.upsert(
+            ids=list(ids),
+            documents=list(texts),
+            embeddings=embeddings,
+            metadatas=list(metadatas),  # type: ignore[arg-type]
+        )
+
+    def remove(self, article_id: str) -> int:
+        """Delete one article; the number of chunks removed."""
+        found = self.collection.get(where={"article_id": article_id}, include=[])
+        if found["ids"]:
+            self.collection.delete(ids=found["ids"])
+        return len(found["ids"])
+
+    def delete_articles(self, article_ids: Iterable[str]) -> None:
+        """Remove every chunk of these articles, complete or not."""
+        ids = list(article_ids)
+        for i in range(0, len(ids), 500):
+            self.collection.delete(where={"article_id": {"$in": ids[i : i + 500]}})
+
+    def vectorstore(self, embeddings: "Embeddings") -> "Chroma":
+        """The LangChain view of the collection, for retrieval."""
+        from langchain_chroma import Chroma
+
+        return Chroma(
+            client=self.client,
+            collection_name=COLLECTION,
+            embedding_function=embeddings,
+            collection_configuration=_CONFIGURATION,  # type: ignore[arg-type]
+        )
+
+
+def open_existing(data_dir: Path) -> ChunkStore:
+    """Open the index for reading; a clear error if nothing was ever ingested there."""
+    if not (data_dir / "chroma").is_dir():
+        raise EmptyIndexError(
+            f"no index in {data_dir}; add articles first with: newsbot ingest PATH"
+        )
+    return ChunkStore(data_dir, create=False)
+
+
+def ensure_writable(data_dir: Path) -> None:
+    """Create the data directory, or explain why it can't be written."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        probe = data_dir / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise DataDirError(
+            f"can't write to data directory {data_dir}: {exc.strerror or exc}; "
+            "choose another with --data-dir or NEWSBOT_DATA_DIR"
+        ) from exc
+
+
+@contextmanager
+def write_lock(data_dir: Path, timeout_s: float = 0.0) -> Iterator[None]:
+    """Hold the data directory's write lock, so two writers never interleave."""
+    from filelock import FileLock, Timeout
+
+    ensure_writable(data_dir)
+    lock = FileLock(data_dir / ".write.lock")
+    try:
+        lock.acquire(timeout=timeout_s)
+    except Timeout:
+        raise StoreLockedError(
+            f"another newsbot process is writing to {data_dir}; "
+            "wait for it to finish, then try again"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _client(path: Path) -> "chromadb.ClientAPI":
+    """A persistent Chroma client with telemetry off (it would try the network)."""
+    import chromadb
+    from chromadb.config import Settings
+
+    return chromadb.PersistentClient(path=str(path), settings=Settings(anonymized_telemetry=False))
+
+
+def _stored_article(meta: Any) -> StoredArticle:
+    return StoredArticle(
+        id=str(meta["article_id"]),
+        title=str(meta.get("title", "")),
+        date=meta.get("date") or None,
+        source=meta.get("source") or None,
+        url=meta.get("url") or None,
+        origin=str(meta.get("origin", "")),
+        content_hash=str(meta.get("content_hash", "")),
+        chunks=int(meta.get("chunk_count", 0)),
+    )

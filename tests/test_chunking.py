@@ -1,0 +1,61 @@
+"""Chunks fit the model's window, overlap, and quote the article exactly."""
+
+from conftest import SAMPLE
+
+from index.articles import Article
+from index.chunking import Chunker
+from index.embeddings import DocumentEncoder
+from index.loaders import load_file
+
+
+def sample_article() -> Article:
+    (article,) = load_file(SAMPLE, 1_000_000)
+    assert isinstance(article, Article)
+    return article
+
+
+def token_count(encoder: DocumentEncoder, text: str) -> int:
+    return len(encoder.tokenizer.encode(text, add_special_tokens=True).ids)
+
+
+def test_chunks_quote_the_article_exactly_and_fit_the_window(encoder: DocumentEncoder) -> None:
+    article = sample_article()
+    chunks = Chunker(encoder.tokenizer, encoder.window, 48).chunk(article)
+    assert len(chunks) > 1
+    for chunk in chunks:
+        assert chunk.text == article.text[chunk.start : chunk.end]
+        assert chunk.embed_text.startswith(
+            "Russian FM welcomes Israeli cooperation on terror (2004-09-06)\n"
+        )
+        assert token_count(encoder, chunk.embed_text) <= encoder.window
+    assert chunks[0].start == 0
+    assert chunks[-1].end == len(article.text.rstrip())
+
+
+def test_consecutive_chunks_overlap_by_whole_sentences(encoder: DocumentEncoder) -> None:
+    article = sample_article()
+    chunks = Chunker(encoder.tokenizer, encoder.window, 48).chunk(article)
+    for before, after in zip(chunks, chunks[1:], strict=False):
+        assert after.start < before.end, "no overlap between consecutive chunks"
+        assert after.start > before.start
+
+
+def test_over_long_sentence_is_cut_at_word_boundaries(encoder: DocumentEncoder) -> None:
+    words = [f"word{i}" for i in range(600)]
+    text = "Intro sentence here. " + " ".join(words) + ". Closing sentence."
+    article = Article(id="long", text=text, title="A long one", origin="test")
+    chunks = Chunker(encoder.tokenizer, 64, 8).chunk(article)
+    assert len(chunks) > 5
+    covered = " ".join(c.text for c in chunks)
+    for word in words:
+        assert word in covered
+    for chunk in chunks:
+        assert token_count(encoder, chunk.embed_text) <= 64
+        assert chunk.text == text[chunk.start : chunk.end]
+        assert not text[chunk.end : chunk.end + 1].isalnum(), "a word was split"
+
+
+def test_short_article_is_one_chunk(encoder: DocumentEncoder) -> None:
+    article = Article(id="s", text="Just one sentence.", title="T", origin="test")
+    (chunk,) = Chunker(encoder.tokenizer, 256, 48).chunk(article)
+    assert (chunk.start, chunk.end, chunk.embed_text) == (0, 18, "T\nJust one sentence.")

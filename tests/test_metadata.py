@@ -1,0 +1,46 @@
+"""Header parsing of plain-text articles, starting with the seed format."""
+
+from conftest import SAMPLE
+
+from index.metadata import date_from_filename, parse_header
+
+
+def test_seed_header_gives_title_date_and_byline() -> None:
+    text = SAMPLE.read_text()
+    header = parse_header(text)
+    assert header.title == "Russian FM welcomes Israeli cooperation on terror"
+    assert header.date == "2004-09-06T13:45"
+    assert header.author == "Haaretz Service"
+    assert header.source == "Haaretz"
+    assert text[header.body_start :].startswith("Russian Foreign Minister Sergei Lavrov")
+
+
+def test_missing_lines_fall_back() -> None:
+    only_title = parse_header("A headline without a date\n\nBody text starts here. More.")
+    assert only_title.title == "A headline without a date"
+    assert only_title.date is None and only_title.author is None
+
+    no_header = "This article starts straight away with a sentence. It goes on."
+    header = parse_header(no_header)
+    assert header.body_start == 0 and header.title is None
+
+
+def test_markdown_heading_and_front_matter() -> None:
+    md = "---\ntitle: Front matter title\ndate: 2023-02-01\nurl: https://example.org/a\n---\n"
+    md += "# Ignored heading\n\nBody sentence here."
+    header = parse_header(md)
+    assert header.title == "Front matter title"
+    assert header.date == "2023-02-01"
+    assert header.url == "https://example.org/a"
+    assert md[header.body_start :] == "Body sentence here."
+
+
+def test_person_byline_is_author_not_publisher() -> None:
+    header = parse_header("Title here\nBy Jane Doe\n\nBody. More body.")
+    assert header.author == "Jane Doe" and header.source is None
+
+
+def test_date_from_filename() -> None:
+    assert date_from_filename("haaretz-2004-09-06-lavrov.txt") == "2004-09-06"
+    assert date_from_filename("notes.txt") is None
+    assert date_from_filename("x-2004-13-45.txt") is None
