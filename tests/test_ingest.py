@@ -1,0 +1,111 @@
+"""Ingest into a real Chroma store with the real model: idempotence, replacement, bad input."""
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLE
+
+from bot.config import Settings
+from index.errors import DataDirError, StoreLockedError
+from index.ingest import IngestReport
+from index.store import ChunkStore, ensure_writable, write_lock
+
+Ingest = Callable[..., IngestReport]
+
+
+def stored_chunks(settings: Settings, article_id: str) -> list[tuple[str, dict]]:
+    found = ChunkStore(settings.data_dir).collection.get(
+        where={"article_id": article_id}, include=["documents", "metadatas"]
+    )
+    return list(zip(found["documents"], found["metadatas"], strict=True))
+
+
+def test_reingesting_unchanged_articles_is_a_no_op(ingest: Ingest, settings: Settings) -> None:
+    first = ingest(SAMPLE)
+    assert (first.new, first.updated, first.unchanged) == (1, 0, 0)
+    count = ChunkStore(settings.data_dir).count()
+    assert count == first.chunks > 1
+    again = ingest(SAMPLE)
+    assert (again.new, again.updated, again.unchanged, again.chunks) == (0, 0, 1, 0)
+    assert again.summary().startswith("0 new, 0 updated, 1 unchanged")
+    assert ChunkStore(settings.data_dir).count() == count
+
+
+def test_every_chunk_carries_metadata_and_quotes_the_article(
+    ingest: Ingest, settings: Settings
+) -> None:
+    ingest(SAMPLE)
+    body = SAMPLE.read_text()
+    body = body[body.index("Russian Foreign Minister") :]
+    chunks = stored_chunks(settings, "haaretz-2004-09-06-lavrov")
+    assert {m["chunk_index"] for _, m in chunks} == set(range(len(chunks)))
+    for text, meta in chunks:
+        assert text == body[meta["start"] : meta["end"]]
+        assert meta["title"] == "Russian FM welcomes Israeli cooperation on terror"
+        assert meta["date"] == "2004-09-06T13:45"
+        assert meta["source"] == "Haaretz"
+        assert meta["chunk_count"] == len(chunks)
+
+
+def test_changed_article_replaces_all_old_chunks(
+    ingest: Ingest, settings: Settings, tmp_path: Path
+) -> None:
+    article = tmp_path / "story.txt"
+    article.write_text("Harbour story\n\n" + "The harbour reopened on Friday. " * 200)
+    ingest(article)
+    old = stored_chunks(settings, "story")
+    article.write_text("Harbour story\n\nThe mayor resigned on Monday after a vote.")
+    report = ingest(article)
+    assert (report.new, report.updated) == (0, 1)
+    new = stored_chunks(settings, "story")
+    assert [t for t, _ in new] == ["The mayor resigned on Monday after a vote."]
+    assert len(old) > 1
+    assert ChunkStore(settings.data_dir).count() == 1
+
+
+def test_same_file_name_in_two_folders_gives_two_articles(
+    ingest: Ingest, settings: Settings, tmp_path: Path
+) -> None:
+    for folder, text in (("a", "Alpha story text."), ("b", "Beta story text.")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "story.txt").write_text(text)
+    report = ingest(tmp_path / "a", tmp_path / "b")
+    assert report.new == 2
+    assert len(ChunkStore(settings.data_dir).articles()) == 2
+    assert ingest(tmp_path / "a", tmp_path / "b").unchanged == 2
+
+
+def test_bad_inputs_are_reported_and_the_rest_is_kept(
+    ingest: Ingest, settings: Settings, tmp_path: Path
+) -> None:
+    feed = tmp_path / "feed.jsonl"
+    rows = [json.dumps({"doc_id": f"d{i}", "title": f"T{i}", "text": f"Story {i}."})
+            for i in range(3)]
+    feed.write_text(f"{rows[0]}\n{{not json\n{rows[1]}\n{rows[2]}\n{rows[0]}\n")
+    (tmp_path / "empty.md").write_text("")
+    report = ingest(feed, tmp_path / "empty.md", tmp_path / "nope.txt", SAMPLE)
+    assert report.new == 4
+    assert sorted(ChunkStore(settings.data_dir).articles()) == [
+        "d0", "d1", "d2", "haaretz-2004-09-06-lavrov"]
+    reasons = sorted(p.reason.split(" (")[0].split(";")[0] for p in report.problems)
+    assert reasons == ["duplicate article id 'd0'", "empty file", "malformed JSON line",
+                       "no such file or directory"]
+    assert any(p.location == f"{feed}:2" for p in report.problems)
+
+
+def test_a_second_writer_is_refused_clearly(settings: Settings) -> None:
+    with write_lock(settings.data_dir), pytest.raises(StoreLockedError) as err:
+        with write_lock(settings.data_dir):
+            pass
+    assert "another newsbot process is writing to" in str(err.value)
+
+
+def test_unwritable_data_dir_is_named(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.raises(DataDirError) as err:
+        ensure_writable(blocker / "data")
+    assert str(blocker / "data") in str(err.value)
+    assert "--data-dir" in str(err.value)
