@@ -42,8 +42,8 @@ class AnswerSettings(Section):
 class TelegramSettings(Section):
     """The Telegram front end. The token comes from TELEGRAM_BOT_TOKEN, never from here."""
 
-    allowed_user_ids: list[int] = []
-    allowed_chat_ids: list[int] = []
+    allowed_user_ids: list[int] = Field(default_factory=list)
+    allowed_chat_ids: list[int] = Field(default_factory=list)
     questions_per_minute: int = Field(10, ge=1, le=600)
     answer_workers: int = Field(2, ge=1, le=32)
     fail_on: str | None = None

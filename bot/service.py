@@ -53,7 +53,9 @@ class AnsweringService:
         embeddings = load_query_embeddings(settings.embedding)
         self.retriever = make_retriever(store, embeddings, settings.retrieval.k)
         answerer = ExtractiveAnswerer(
-            settings.retrieval.min_score, settings.answer.min_evidence, settings.answer.max_sentences
+            settings.retrieval.min_score,
+            settings.answer.min_evidence,
+            settings.answer.max_sentences,
         )
         self.chain = build_chain(self.retriever, answerer)
 

@@ -11,18 +11,15 @@ and date in front of it for context.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from index.articles import Article
 from index.sentences import Span, sentence_spans
 
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
+
 _SPECIAL_TOKENS = 2  # [CLS] and [SEP], added by the model around every text
-
-
-class Tokenizer(Protocol):
-    """The slice of a Hugging Face `tokenizers.Tokenizer` that chunking needs."""
-
-    def encode_batch(self, inputs: list[str], add_special_tokens: bool = ...) -> list: ...
 
 
 @dataclass(frozen=True)
@@ -45,7 +42,7 @@ def context_prefix(article: Article) -> str:
 class Chunker:
     """Cuts articles into chunks of at most `window` word pieces, with overlap."""
 
-    def __init__(self, tokenizer: Tokenizer, max_tokens: int, overlap_tokens: int) -> None:
+    def __init__(self, tokenizer: "Tokenizer", max_tokens: int, overlap_tokens: int) -> None:
         self.tokenizer = tokenizer
         self.max_tokens = max_tokens
         self.overlap_tokens = overlap_tokens

@@ -17,6 +17,7 @@ from index.settings import EmbeddingSettings
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
+    from langchain_huggingface import HuggingFaceEmbeddings
     from tokenizers import Tokenizer
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ def load_document_encoder(settings: EmbeddingSettings) -> DocumentEncoder:
     tokenizer = model.tokenizer.backend_tokenizer
     tokenizer.no_truncation()
     tokenizer.no_padding()
-    return DocumentEncoder(embeddings, tokenizer, int(model.max_seq_length))
+    return DocumentEncoder(embeddings, tokenizer, int(model.max_seq_length or 512))
 
 
 def load_query_embeddings(settings: EmbeddingSettings) -> "Embeddings":
@@ -83,7 +84,7 @@ def load_query_embeddings(settings: EmbeddingSettings) -> "Embeddings":
     return _huggingface_embeddings(settings)
 
 
-def _huggingface_embeddings(settings: EmbeddingSettings) -> "Embeddings":
+def _huggingface_embeddings(settings: EmbeddingSettings) -> "HuggingFaceEmbeddings":
     """A langchain-huggingface wrapper around the sentence-transformers model."""
     from langchain_huggingface import HuggingFaceEmbeddings
 

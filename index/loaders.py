@@ -119,21 +119,24 @@ def _load_html(path: Path, data: bytes) -> Iterator[Article | LoadProblem]:
     """The main text and metadata of a web page, extracted by trafilatura."""
     import trafilatura
 
-    doc = trafilatura.bare_extraction(data, with_metadata=True, include_comments=False)
-    text = getattr(doc, "text", None) if doc is not None else None
+    doc = trafilatura.bare_extraction(
+        data, with_metadata=True, include_comments=False, as_dict=True
+    )
+    meta: dict[str, Any] = doc if isinstance(doc, dict) else {}
+    text = meta.get("text")
     if not text or not text.strip():
         yield LoadProblem(str(path), "no article text found in the page")
         return
     yield Article(
         id=slugify(path.stem) or derived_id(str(path)),
         text=text,
-        title=doc.title or path.stem,
+        title=meta.get("title") or path.stem,
         origin=str(path.resolve()),
-        date=(parse_date(doc.date, dayfirst=False) if doc.date else None)
+        date=(parse_date(meta["date"], dayfirst=False) if meta.get("date") else None)
         or date_from_filename(path.name),
-        source=doc.sitename or doc.hostname,
-        url=doc.url,
-        author=doc.author,
+        source=meta.get("sitename") or meta.get("hostname"),
+        url=meta.get("url"),
+        author=meta.get("author"),
         id_from_filename=True,
     )
 

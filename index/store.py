@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 COLLECTION = "news_chunks"
-_CONFIGURATION = {"hnsw": {"space": "cosine"}}
+_CONFIGURATION: Any = {"hnsw": {"space": "cosine"}}
 _PAGE = 5000
 
 
@@ -128,7 +128,8 @@ class ChunkStore:
         """Remove every chunk of these articles, complete or not."""
         ids = list(article_ids)
         for i in range(0, len(ids), 500):
-            self.collection.delete(where={"article_id": {"$in": ids[i : i + 500]}})
+            where: Any = {"article_id": {"$in": ids[i : i + 500]}}
+            self.collection.delete(where=where)
 
     def vectorstore(self, embeddings: "Embeddings") -> "Chroma":
         """The LangChain view of the collection, for retrieval."""

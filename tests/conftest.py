@@ -67,14 +67,21 @@ def sample_data_dir(tmp_path_factory: pytest.TempPathFactory, encoder: DocumentE
     return data_dir
 
 
-def run_newsbot(*args: str, cwd: Path, env: dict[str, str] | None = None,
-                stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_newsbot(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the real `newsbot` console script as a separate process."""
     script = shutil.which("newsbot", path=str(Path(sys.executable).parent))
     assert script, "the newsbot console script is not installed (pip install -e .)"
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
     full_env.update(env or {})
     return subprocess.run(
-        [script, *args], cwd=cwd, env=full_env, input=stdin, capture_output=True, text=True,
-        timeout=300, check=False,
+        [script, *args],
+        cwd=cwd,
+        env=full_env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )

@@ -1,5 +1,7 @@
 """Chunks fit the model's window, overlap, and quote the article exactly."""
 
+import itertools
+
 from conftest import SAMPLE
 
 from index.articles import Article
@@ -35,7 +37,7 @@ def test_chunks_quote_the_article_exactly_and_fit_the_window(encoder: DocumentEn
 def test_consecutive_chunks_overlap_by_whole_sentences(encoder: DocumentEncoder) -> None:
     article = sample_article()
     chunks = Chunker(encoder.tokenizer, encoder.window, 48).chunk(article)
-    for before, after in zip(chunks, chunks[1:], strict=False):
+    for before, after in itertools.pairwise(chunks):
         assert after.start < before.end, "no overlap between consecutive chunks"
         assert after.start > before.start
 

@@ -30,12 +30,14 @@ def test_ask_prints_the_answer_and_numbered_sources(workdir: Path) -> None:
     assert lines[0].startswith("Shalom cited the 2001 Dolphinarium nightclub suicide bombing")
     assert "Sources" in lines
     assert lines[lines.index("Sources") + 1].startswith(
-        "[1] Russian FM welcomes Israeli cooperation on terror (Haaretz, 2004-09-06)")
+        "[1] Russian FM welcomes Israeli cooperation on terror (Haaretz, 2004-09-06)"
+    )
 
 
 def test_ask_json_shape(workdir: Path) -> None:
-    result = run_newsbot("ask", "--json", "What did Shalom cite?", "--data-dir", "data",
-                         cwd=workdir)
+    result = run_newsbot(
+        "ask", "--json", "What did Shalom cite?", "--data-dir", "data", cwd=workdir
+    )
     (line,) = result.stdout.splitlines()
     answer = json.loads(line)
     assert {"text", "abstained", "citations"} <= set(answer)
@@ -61,7 +63,8 @@ def test_sources_stats_and_remove(workdir: Path, tmp_path: Path) -> None:
     again = run_newsbot("remove", "copy", "--data-dir", "data", cwd=workdir)
     assert again.returncode == 1
     assert again.stderr.strip() == (
-        "newsbot: no article with id 'copy'; `newsbot sources` lists them")
+        "newsbot: no article with id 'copy'; `newsbot sources` lists them"
+    )
 
 
 def test_user_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
@@ -74,12 +77,12 @@ def test_user_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
     no_index = run_newsbot("ask", "What did Shalom cite?", cwd=tmp_path)
     assert no_index.returncode == 1
     assert no_index.stderr.strip() == (
-        "newsbot: no index in data; add articles first with: newsbot ingest PATH")
+        "newsbot: no index in data; add articles first with: newsbot ingest PATH"
+    )
 
     blocker = tmp_path / "file"
     blocker.write_text("")
-    unwritable = run_newsbot("ingest", str(SAMPLE), "--data-dir", str(blocker / "d"),
-                             cwd=tmp_path)
+    unwritable = run_newsbot("ingest", str(SAMPLE), "--data-dir", str(blocker / "d"), cwd=tmp_path)
     assert unwritable.returncode == 1
     assert unwritable.stderr.startswith(f"newsbot: can't write to data directory {blocker}/d")
     for result in (bad_config, no_index, unwritable):
@@ -97,7 +100,12 @@ def test_ingest_with_a_bad_file_keeps_the_good_ones(tmp_path: Path) -> None:
 
 
 def test_chat_uses_the_previous_turn(workdir: Path) -> None:
-    result = run_newsbot("chat", "--data-dir", "data", cwd=workdir,
-                         stdin="Who is Ephraim Michaeli?\nWhat did he tell Army Radio?\n")
+    result = run_newsbot(
+        "chat",
+        "--data-dir",
+        "data",
+        cwd=workdir,
+        stdin="Who is Ephraim Michaeli?\nWhat did he tell Army Radio?\n",
+    )
     assert result.returncode == 0, result.stderr
     assert "The Russians admire Israel in this sphere" in result.stdout

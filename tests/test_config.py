@@ -29,8 +29,10 @@ def write(tmp_path: Path, text: str) -> Path:
         ("retrieval:\n  k: many\n", "retrieval.k: Input should be a valid integer"),
         ("retrieval:\n  k: 0\n", "retrieval.k: Input should be greater than or equal to 1 (got 0)"),
         ("answer:\n  mode: magic\n", "answer.mode: Input should be 'extractive'"),
-        ("chunking:\n  max_tokens: 64\n  overlap_tokens: 40\n",
-         "chunking: overlap_tokens must be less than half of max_tokens"),
+        (
+            "chunking:\n  max_tokens: 64\n  overlap_tokens: 40\n",
+            "chunking: overlap_tokens must be less than half of max_tokens",
+        ),
         ("colour: red\n", "colour: unknown key"),
         ("retrieval: [1, 2\n", "config.yaml:2"),
         ("- just\n- a list\n", "expected a mapping of sections"),

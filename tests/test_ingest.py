@@ -81,24 +81,36 @@ def test_bad_inputs_are_reported_and_the_rest_is_kept(
     ingest: Ingest, settings: Settings, tmp_path: Path
 ) -> None:
     feed = tmp_path / "feed.jsonl"
-    rows = [json.dumps({"doc_id": f"d{i}", "title": f"T{i}", "text": f"Story {i}."})
-            for i in range(3)]
+    rows = [
+        json.dumps({"doc_id": f"d{i}", "title": f"T{i}", "text": f"Story {i}."}) for i in range(3)
+    ]
     feed.write_text(f"{rows[0]}\n{{not json\n{rows[1]}\n{rows[2]}\n{rows[0]}\n")
     (tmp_path / "empty.md").write_text("")
     report = ingest(feed, tmp_path / "empty.md", tmp_path / "nope.txt", SAMPLE)
     assert report.new == 4
     assert sorted(ChunkStore(settings.data_dir).articles()) == [
-        "d0", "d1", "d2", "haaretz-2004-09-06-lavrov"]
+        "d0",
+        "d1",
+        "d2",
+        "haaretz-2004-09-06-lavrov",
+    ]
     reasons = sorted(p.reason.split(" (")[0].split(";")[0] for p in report.problems)
-    assert reasons == ["duplicate article id 'd0'", "empty file", "malformed JSON line",
-                       "no such file or directory"]
+    assert reasons == [
+        "duplicate article id 'd0'",
+        "empty file",
+        "malformed JSON line",
+        "no such file or directory",
+    ]
     assert any(p.location == f"{feed}:2" for p in report.problems)
 
 
 def test_a_second_writer_is_refused_clearly(settings: Settings) -> None:
-    with write_lock(settings.data_dir), pytest.raises(StoreLockedError) as err:
-        with write_lock(settings.data_dir):
-            pass
+    with (
+        write_lock(settings.data_dir),
+        pytest.raises(StoreLockedError) as err,
+        write_lock(settings.data_dir),
+    ):
+        pass
     assert "another newsbot process is writing to" in str(err.value)
 
 

@@ -31,29 +31,46 @@ def load(path: Path) -> list[Article | LoadProblem]:
 def test_jsonl_in_the_articles_shape(tmp_path: Path) -> None:
     path = tmp_path / "articles.jsonl"
     rows = [
-        {"doc_id": "a1", "url": "https://ex.org/1", "title": "One", "date": "2023/01/06",
-         "text": "First article text. It has sentences."},
-        {"doc_id": "a2", "url": "https://ex.org/2", "title": "Two", "date": None,
-         "text": "Second article."},
+        {
+            "doc_id": "a1",
+            "url": "https://ex.org/1",
+            "title": "One",
+            "date": "2023/01/06",
+            "text": "First article text. It has sentences.",
+        },
+        {
+            "doc_id": "a2",
+            "url": "https://ex.org/2",
+            "title": "Two",
+            "date": None,
+            "text": "Second article.",
+        },
     ]
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     first, second = load(path)
     assert isinstance(first, Article) and isinstance(second, Article)
-    assert (first.id, first.title, first.date, first.url) == ("a1", "One", "2023-01-06",
-                                                              "https://ex.org/1")
+    assert (first.id, first.title, first.date, first.url) == (
+        "a1",
+        "One",
+        "2023-01-06",
+        "https://ex.org/1",
+    )
     assert second.date is None
 
 
 def test_malformed_json_line_is_reported_with_its_number_and_skipped(tmp_path: Path) -> None:
     path = tmp_path / "feed.jsonl"
-    path.write_text('{"text": "Good one."}\n{"text": broken\n\n{"title": "no text"}\n'
-                    '{"text": "Good two."}\n')
+    path.write_text(
+        '{"text": "Good one."}\n{"text": broken\n\n{"title": "no text"}\n{"text": "Good two."}\n'
+    )
     items = load(path)
     problems = [str(i) for i in items if isinstance(i, LoadProblem)]
     articles = [i for i in items if isinstance(i, Article)]
     assert [a.text for a in articles] == ["Good one.", "Good two."]
-    assert problems == [f"{path}:2: malformed JSON line (Expecting value)",
-                        f"{path}:4: missing or empty 'text' field"]
+    assert problems == [
+        f"{path}:2: malformed JSON line (Expecting value)",
+        f"{path}:4: missing or empty 'text' field",
+    ]
 
 
 def test_json_array_and_object(tmp_path: Path) -> None:
@@ -97,12 +114,24 @@ def test_bad_inputs_each_get_a_clear_problem(tmp_path: Path) -> None:
 
 def test_find_files_walks_directories_and_reports_missing_paths(tmp_path: Path) -> None:
     (tmp_path / "sub" / ".hidden").mkdir(parents=True)
-    for name in ("a.txt", "sub/b.md", "sub/c.html", "sub/d.jsonl", "sub/skip.pdf",
-                 "sub/.hidden/e.txt"):
+    for name in (
+        "a.txt",
+        "sub/b.md",
+        "sub/c.html",
+        "sub/d.jsonl",
+        "sub/skip.pdf",
+        "sub/.hidden/e.txt",
+    ):
         (tmp_path / name).write_text("x")
     (tmp_path / "f.pdf").write_text("x")
     files, problems = find_files([tmp_path, tmp_path / "missing.txt", tmp_path / "f.pdf"])
     assert sorted(f.relative_to(tmp_path).as_posix() for f in files) == [
-        "a.txt", "sub/b.md", "sub/c.html", "sub/d.jsonl"]
+        "a.txt",
+        "sub/b.md",
+        "sub/c.html",
+        "sub/d.jsonl",
+    ]
     assert [p.reason.split(" (")[0] for p in problems] == [
-        "no such file or directory", "unsupported file type"]
+        "no such file or directory",
+        "unsupported file type",
+    ]

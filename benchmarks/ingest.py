@@ -1,0 +1,356 @@
+"""Ingest benchmark: the configured pipeline end to end, against raw embedding in the same run.
+
+Builds the same objects `newsbot ingest` builds (store, document encoder, chunker,
+`Ingestor`, write lock), ingests the RealTime QA article corpus, then embeds a seeded
+random sample of the very chunks it stored with `encoder.embeddings.embed_documents`
+alone (same wrapper, same batch size, same call size). The ratio of the two rates is
+the figure to watch: the machine is shared, so absolute rates are noisy.
+
+It also checks what was stored: the largest embedded chunk in model tokens (counted on
+a private copy of the tokenizer, with the two special tokens), blank chunks, and
+article text that no chunk covers. Timers around the store, chunker and embedder
+give a breakdown of where the end-to-end time went.
+
+    python benchmarks/ingest.py --data-dir /work/bench-data/articles --fresh
+    python benchmarks/ingest.py --limit 100            # a quick run in a temp dir
+"""
+
+import argparse
+import dataclasses
+import itertools
+import os
+import random
+import re
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+ARTICLES = REPO.parent / "shared" / "eval" / "realtimeqa-2023-articles" / "articles.jsonl"
+_SPECIAL_TOKENS = 2
+_GOAL_RATIO = 0.85
+
+
+class Timings:
+    """Seconds and calls per name, added to from any thread."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+        self._lock = threading.Lock()
+
+    def wrap(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """`fn`, timed under `name`."""
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                with self._lock:
+                    self.seconds[name] += time.perf_counter() - started
+                    self.calls[name] += 1
+
+        return timed
+
+
+class TimedEmbeddings:
+    """The slice of the embeddings the `Ingestor` calls, timed."""
+
+    def __init__(self, embeddings: Any, timings: Timings) -> None:
+        self.embed_documents = timings.wrap("embed_documents", embeddings.embed_documents)
+
+
+@dataclasses.dataclass
+class Kept:
+    """What the benchmark keeps of each chunked article for its checks."""
+
+    texts: list[str] = dataclasses.field(default_factory=list)
+    spans: list[list[tuple[int, int]]] = dataclasses.field(default_factory=list)
+    embed_texts: list[str] = dataclasses.field(default_factory=list)
+
+    def approx_mb(self) -> float:
+        """Rough size of the kept strings."""
+        chars = sum(map(len, self.texts)) + sum(map(len, self.embed_texts))
+        return chars / 1e6
+
+
+def main() -> None:
+    """Run the benchmark and print its table."""
+    args = _parse_args()
+    for key, value in _cli_environment().items():
+        os.environ.setdefault(key, value)
+
+    from tokenizers import Tokenizer
+
+    from bot.config import load_settings
+    from index.chunking import Chunker
+    from index.embeddings import load_document_encoder
+    from index.ingest import Ingestor
+    from index.loaders import load_file
+    from index.store import ChunkStore, write_lock
+
+    scratch = Path(tempfile.mkdtemp(prefix="newsbot-bench-ingest-"))
+    try:
+        articles_path = _limited(args.articles, args.limit, scratch)
+        data_dir = args.data_dir or scratch / "data"
+        if args.fresh and data_dir.exists():
+            shutil.rmtree(data_dir)
+        settings = load_settings(args.config, data_dir=data_dir)
+        timings = Timings()
+        kept = Kept()
+
+        with write_lock(settings.data_dir, settings.ingest.lock_timeout_s):
+            started = time.perf_counter()
+            store = ChunkStore(settings.data_dir)
+            encoder = load_document_encoder(settings.embedding)
+            setup_s = time.perf_counter() - started
+            chunks_before = store.count()
+
+            counting = Tokenizer.from_str(encoder.tokenizer.to_str())
+            counting.no_truncation()
+            counting.no_padding()
+            state_before = (encoder.tokenizer.truncation, encoder.tokenizer.padding)
+
+            max_tokens = min(settings.chunking.max_tokens, encoder.window)
+            chunker_tokenizer = counting if args.isolated_tokenizer else encoder.tokenizer
+            chunker = Chunker(chunker_tokenizer, max_tokens, settings.chunking.overlap_tokens)
+            chunk = timings.wrap("chunk", chunker.chunk)
+
+            def chunk_and_keep(article: Any) -> Any:
+                chunks = chunk(article)
+                kept.texts.append(article.text)
+                kept.spans.append([(c.start, c.end) for c in chunks])
+                kept.embed_texts.extend(c.embed_text for c in chunks)
+                return chunks
+
+            chunker.chunk = chunk_and_keep  # type: ignore[method-assign]
+            for name in ("articles", "add", "delete_articles"):
+                setattr(store, name, timings.wrap(f"store.{name}", getattr(store, name)))
+            timed_encoder = dataclasses.replace(
+                encoder,
+                embeddings=TimedEmbeddings(encoder.embeddings, timings),  # type: ignore[arg-type]
+            )
+            ingestor = Ingestor(
+                store,
+                timed_encoder,  # type: ignore[arg-type]
+                chunker,
+                max_file_bytes=int(settings.ingest.max_file_mb * 1_000_000),
+            )
+            load_before = os.getloadavg()[0]
+            cpu_started = time.process_time()
+            report = ingestor.ingest([articles_path])
+            cpu_ingest = time.process_time() - cpu_started
+            rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            state_after = (encoder.tokenizer.truncation, encoder.tokenizer.padding)
+            chunks_after = store.count()
+
+        started = time.perf_counter()
+        for _ in load_file(articles_path, ingestor.max_file_bytes):
+            pass
+        parse_s = time.perf_counter() - started
+
+        tokens = [
+            len(e.ids) + _SPECIAL_TOKENS
+            for e in counting.encode_batch(kept.embed_texts, add_special_tokens=False)
+        ]
+        raw = _raw_baseline(encoder, kept.embed_texts, tokens, ingestor.encode_batch, args)
+
+        articles = report.new + report.updated + report.unchanged
+        e2e_rate = report.chunks / report.seconds if report.seconds else 0.0
+        rows: list[tuple[str, str]] = [
+            ("corpus", f"{articles_path}" + (f" (first {args.limit})" if args.limit else "")),
+            ("data dir", f"{data_dir} ({chunks_before} chunks before, {chunks_after} after)"),
+            (
+                "articles",
+                f"{report.new} new, {report.updated} updated, "
+                f"{report.unchanged} unchanged, {len(report.problems)} problems",
+            ),
+            ("setup (store + model load)", f"{setup_s:.1f} s"),
+            ("end to end (Ingestor.ingest)", f"{report.seconds:.1f} s"),
+            ("articles/s end to end", f"{articles / report.seconds:.2f}"),
+            ("chunks", f"{report.chunks}"),
+            ("chunks/s end to end", f"{e2e_rate:.1f}"),
+        ]
+        if raw:
+            raw_rate, sample_n, sample_mean, raw_cpu = raw
+            ratio = e2e_rate / raw_rate
+            verdict = "met" if ratio >= _GOAL_RATIO else "NOT met"
+            e2e_cpu = cpu_ingest / report.chunks
+            rows += [
+                (
+                    "raw embed_documents chunks/s",
+                    f"{raw_rate:.1f} on a seeded random sample "
+                    f"of {sample_n}/{len(tokens)} chunks (seed {args.seed})",
+                ),
+                (
+                    "  sample vs all, mean tokens",
+                    f"{sample_mean:.1f} vs {statistics.mean(tokens):.1f}",
+                ),
+                ("ratio end to end / raw", f"{ratio:.2f} (goal >= {_GOAL_RATIO}: {verdict})"),
+                (
+                    "  CPU s/chunk, e2e vs raw",
+                    f"{e2e_cpu:.3f} vs {raw_cpu:.3f} "
+                    f"(ratio raw/e2e {raw_cpu / e2e_cpu:.2f}; less sensitive to other load)",
+                ),
+                ("  load average at start / end", f"{load_before:.1f} / {os.getloadavg()[0]:.1f}"),
+            ]
+        rows += _checks(kept, tokens, encoder.window, max_tokens)
+        if state_after != state_before:
+            rows.append(
+                (
+                    "  WARNING",
+                    "embedding changed encoder.tokenizer's truncation/padding "
+                    "during ingest (the chunker counts with that tokenizer)",
+                )
+            )
+        kept_mb = kept.approx_mb()
+        rows.append(
+            (
+                "peak RSS after ingest",
+                f"{rss_mb:.0f} MB (includes ~{kept_mb:.0f} MB "
+                "of text this benchmark keeps for its checks)",
+            )
+        )
+        rows += _breakdown(timings, report.seconds, parse_s)
+        if args.isolated_tokenizer:
+            rows.append(
+                (
+                    "NOTE",
+                    "--isolated-tokenizer: the chunker used a private tokenizer copy "
+                    "(a proposed fix), not the configured pipeline's",
+                )
+            )
+        _print_table("ingest benchmark", rows)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=Path, default=ARTICLES, help="JSON Lines articles")
+    parser.add_argument("--data-dir", type=Path, help="index directory (default: a temp dir)")
+    parser.add_argument("--fresh", action="store_true", help="delete --data-dir first")
+    parser.add_argument("--config", type=Path, default=REPO / "config.yaml", help="config file")
+    parser.add_argument("--limit", type=int, help="ingest only the first N articles")
+    parser.add_argument(
+        "--raw-sample",
+        type=int,
+        default=3000,
+        help="chunks in the raw-encode baseline (0: all); default 3000",
+    )
+    parser.add_argument("--seed", type=int, default=20230106, help="seed for the raw sample")
+    parser.add_argument(
+        "--isolated-tokenizer",
+        action="store_true",
+        help="give the chunker its own tokenizer copy (tries a proposed fix)",
+    )
+    return parser.parse_args()
+
+
+def _cli_environment() -> dict[str, str]:
+    """The environment `newsbot` sets before running a command (tokenizer threads etc.)."""
+    from bot import cli
+
+    return dict(cli._QUIET_LIBRARIES)
+
+
+def _limited(path: Path, limit: int | None, scratch: Path) -> Path:
+    """The corpus, or a temp copy of its first `limit` lines."""
+    if not limit:
+        return path
+    copy = scratch / f"first-{limit}.jsonl"
+    with path.open(encoding="utf-8") as src:
+        copy.write_text("".join(itertools.islice(src, limit)), encoding="utf-8")
+    return copy
+
+
+def _raw_baseline(
+    encoder: Any, texts: list[str], tokens: list[int], call_size: int, args: argparse.Namespace
+) -> tuple[float, int, float, float] | None:
+    """Raw chunks/s on a seeded sample, called in slices the size the Ingestor uses."""
+    if not texts:
+        return None
+    n = len(texts) if args.raw_sample <= 0 else min(args.raw_sample, len(texts))
+    picked = sorted(random.Random(args.seed).sample(range(len(texts)), n))
+    sample = [texts[i] for i in picked]
+    started, cpu_started = time.perf_counter(), time.process_time()
+    for i in range(0, len(sample), call_size):
+        encoder.embeddings.embed_documents(sample[i : i + call_size])
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    return n / seconds, n, statistics.mean(tokens[i] for i in picked), cpu / n
+
+
+def _checks(kept: Kept, tokens: list[int], window: int, max_tokens: int) -> list[tuple[str, str]]:
+    """Largest embedded chunk, blank chunks and uncovered article text."""
+    if not tokens:
+        return []
+    over = sum(t > window for t in tokens)
+    blank = sum(1 for t in kept.embed_texts if not t.split("\n", 1)[-1].strip())
+    uncovered = sum(
+        _uncovered(text, spans) for text, spans in zip(kept.texts, kept.spans, strict=True)
+    )
+    total = sum(len(re.sub(r"\s", "", t)) for t in kept.texts)
+    return [
+        (
+            "max tokens per embedded chunk",
+            f"{max(tokens)} (window {window}, chunk limit {max_tokens}; {over} over the window)",
+        ),
+        ("mean tokens per embedded chunk", f"{statistics.mean(tokens):.1f}"),
+        ("chunks with blank text", f"{blank}"),
+        ("article text in no chunk", f"{uncovered} of {total} non-space chars"),
+    ]
+
+
+def _uncovered(text: str, spans: list[tuple[int, int]]) -> int:
+    """Non-whitespace characters of `text` outside every span."""
+    missing, pos = 0, 0
+    for start, end in sorted(spans):
+        if start > pos:
+            missing += len(re.sub(r"\s", "", text[pos:start]))
+        pos = max(pos, end)
+    return missing + len(re.sub(r"\s", "", text[pos:]))
+
+
+def _breakdown(timings: Timings, total: float, parse_s: float) -> list[tuple[str, str]]:
+    """Where the end-to-end seconds went; the writer thread overlaps the embedding."""
+    main_thread = ("store.articles", "chunk", "embed_documents")
+    rows = [("breakdown", "seconds, calls, share of end to end")]
+    for name in (*main_thread, "store.delete_articles", "store.add"):
+        s = timings.seconds.get(name, 0.0)
+        where = "main" if name in main_thread else "writer thread, overlaps"
+        rows.append(
+            (
+                f"  {name}",
+                f"{s:7.1f} s  {timings.calls.get(name, 0):5d}  {s / total:6.1%}  ({where})",
+            )
+        )
+    parse = f"{parse_s:7.1f} s         {parse_s / total:6.1%}"
+    rows.append(("  parse articles (timed apart)", parse))
+    rest = total - parse_s - sum(timings.seconds.get(n, 0.0) for n in main_thread)
+    rows.append(("  rest: waiting on writer etc.", f"{rest:7.1f} s         {rest / total:6.1%}"))
+    return rows
+
+
+def _print_table(title: str, rows: list[tuple[str, str]]) -> None:
+    width = max(len(label) for label, _ in rows)
+    import torch
+
+    print(
+        f"\n{title} ({time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, "
+        f"torch threads {torch.get_num_threads()}, python {sys.version.split()[0]})"
+    )
+    for label, value in rows:
+        print(f"  {label:<{width}}  {value}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""What the bot keeps: shared services (bot_data), per-chat and per-user state.
+
+PTB creates these objects itself (see `CONTEXT_TYPES`), so they take no arguments;
+`BotData.settings` is filled in when the Application is built and the thread pool in
+`post_init`. Per-chat state is only touched by one update at a time (see ordering.py),
+which is what makes it safe for a worker thread to extend a chat's conversation.
+"""
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+from aiolimiter import AsyncLimiter
+from telegram.ext import CallbackContext, ContextTypes, ExtBot
+
+from bot.answer import Answer
+from bot.config import Settings
+from bot.conversation import Conversation
+from bot.service import AnsweringService, IndexStats
+from index.errors import EmptyIndexError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+KEPT_ANSWERS = 20  # answers per chat whose Sources buttons keep working
+
+
+class BotData:
+    """Services shared by every handler."""
+
+    settings: Settings
+    executor: ThreadPoolExecutor
+
+    def __init__(self) -> None:
+        self._service: AnsweringService | None = None
+        self._opening = threading.Lock()
+
+    async def run(self, function: Callable[..., T], *args: object) -> T:
+        """Run blocking work in the answer thread pool, off the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
+
+    def service(self) -> AnsweringService:
+        """The answering service, opened on first use; EmptyIndexError while there is no index."""
+        with self._opening:
+            if self._service is None:
+                self._service = AnsweringService.open(self.settings)
+            return self._service
+
+    def warm_up(self) -> None:
+        """Open the service now, so the first question doesn't wait for the model."""
+        try:
+            self.service()
+        except EmptyIndexError as exc:
+            log.warning("starting without an index: %s", exc)
+
+    def stats(self) -> IndexStats | None:
+        """What the index holds, or None when there is no index yet."""
+        try:
+            return self.service().stats()
+        except EmptyIndexError:
+            return None
+
+    def answer(self, question: str, chat: "ChatData") -> Answer:
+        """Answer in the chat's conversation (blocking: call through `run`)."""
+        fail_on = self.settings.telegram.fail_on
+        if fail_on and fail_on in question:
+            raise RuntimeError("injected failure: the question contains telegram.fail_on")
+        service = self.service()
+        if chat.conversation is None:
+            chat.conversation = service.new_conversation()
+        return service.ask(question, chat.conversation)
+
+
+class ChatData:
+    """One chat's conversation and its recent answers, by turn number."""
+
+    def __init__(self) -> None:
+        self.conversation: Conversation | None = None
+        self.answers: dict[int, Answer] = {}
+        self.turns = 0
+        self.refused = False
+
+    def remember(self, answer: Answer) -> int:
+        """Keep an answer for its Sources button; returns its turn number."""
+        self.turns += 1
+        self.answers[self.turns] = answer
+        for old in [t for t in self.answers if t <= self.turns - KEPT_ANSWERS]:
+            del self.answers[old]
+        return self.turns
+
+    def last(self) -> tuple[int, Answer] | None:
+        """The latest answer and its turn number."""
+        return (self.turns, self.answers[self.turns]) if self.turns in self.answers else None
+
+    def forget(self) -> None:
+        """Forget the conversation and the answers."""
+        if self.conversation is not None:
+            self.conversation.clear()
+        self.answers.clear()
+
+
+class UserData:
+    """One user's question budget."""
+
+    def __init__(self) -> None:
+        self.limiter: AsyncLimiter | None = None
+        self.warned = False
+
+    async def take_question(self, per_minute: int) -> bool:
+        """Spend one question from the budget; False when the user must slow down."""
+        if self.limiter is None:
+            self.limiter = AsyncLimiter(per_minute, 60)
+        if not self.limiter.has_capacity():
+            return False
+        await self.limiter.acquire()  # immediate: there is capacity
+        self.warned = False
+        return True
+
+
+Context = CallbackContext[ExtBot[None], UserData, ChatData, BotData]
+CONTEXT_TYPES = ContextTypes(
+    context=CallbackContext, bot_data=BotData, chat_data=ChatData, user_data=UserData
+)
