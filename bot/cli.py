@@ -82,6 +82,7 @@ def ingest(settings: Settings, paths: tuple[Path, ...]) -> None:
     from index.chunking import Chunker
     from index.embeddings import load_document_encoder
     from index.ingest import Ingestor
+    from index.lexical import lexical_dir, sync_lexical
     from index.store import ChunkStore, write_lock
 
     with write_lock(settings.data_dir, settings.ingest.lock_timeout_s):
@@ -98,6 +99,8 @@ def ingest(settings: Settings, paths: tuple[Path, ...]) -> None:
                 progress=progress,
             )
             report = ingestor.ingest(paths)
+        if report.new or report.updated or not lexical_dir(store).exists():
+            sync_lexical(store)
     for problem in report.problems:
         click.echo(f"skipped {problem}", err=True)
     click.echo(report.summary())
@@ -181,10 +184,14 @@ def sources(settings: Settings) -> None:
 @with_settings
 def remove(settings: Settings, article_id: str) -> None:
     """Delete one article (by the id `newsbot sources` shows) from the index."""
+    from index.lexical import sync_lexical
     from index.store import open_existing, write_lock
 
     with write_lock(settings.data_dir, settings.ingest.lock_timeout_s):
-        removed = open_existing(settings.data_dir).remove(article_id)
+        store = open_existing(settings.data_dir)
+        removed = store.remove(article_id)
+        if removed:
+            sync_lexical(store)
     if not removed:
         raise NewsbotError(f"no article with id '{article_id}'; `newsbot sources` lists them")
     click.echo(f"removed {article_id} ({removed} chunks)")
@@ -235,6 +242,9 @@ def _configure_logging(settings: Settings) -> None:
         filename=settings.logging.file,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    for handler in logging.getLogger().handlers:
+        # some libraries (bm25s) set their own loggers to DEBUG; the handler decides
+        handler.setLevel(settings.logging.level)
 
 
 def main() -> None:

@@ -28,6 +28,11 @@ class RetrievalSettings(Section):
 
     k: int = Field(6, ge=1, le=100)
     min_score: float = Field(0.2, ge=-1.0, le=1.0)
+    fetch_k: int = Field(40, ge=1, le=1000)
+    lexical_weight: float = Field(0.2, ge=0.0, le=10.0)
+    date_weight: float = Field(0.1, ge=0.0, le=10.0)
+    date_scale_days: float = Field(14.0, gt=0.0)
+    duplicate_similarity: float = Field(0.95, gt=0.0, le=1.0)
 
 
 class AnswerSettings(Section):

@@ -1,11 +1,11 @@
 """The answering service every front end uses: one LCEL chain, built once from settings.
 
-{"question", "standalone"} ─► retriever (standalone) ─► extractive answerer ─► Answer
+{standalone question, time scope} ─► hybrid retriever ─► extractive answerer ─► Answer
 """
 
 import logging
 from dataclasses import dataclass
-from operator import itemgetter
+from datetime import date
 from typing import TYPE_CHECKING
 
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
@@ -16,10 +16,12 @@ from bot.conversation import Conversation
 from bot.extractive import ExtractiveAnswerer
 from index.embeddings import load_query_embeddings, resolve_model
 from index.errors import EmptyIndexError
-from index.retriever import make_retriever
+from index.lexical import open_lexical
+from index.retriever import FusionWeights, TimeScope, make_retriever
 from index.store import ChunkStore, StoredArticle, open_existing
 
 if TYPE_CHECKING:
+    from langchain_core.documents import Document
     from langchain_core.retrievers import BaseRetriever
 
 log = logging.getLogger(__name__)
@@ -38,10 +40,10 @@ class IndexStats:
 
 
 def build_chain(retriever: "BaseRetriever", answerer: ExtractiveAnswerer) -> Runnable:
-    """retriever | answerer, as one LCEL runnable from {question, standalone} to Answer."""
-    return RunnablePassthrough.assign(chunks=itemgetter("standalone") | retriever) | RunnableLambda(
-        lambda x: answerer.answer(x["standalone"], x["chunks"])
-    )
+    """retriever | answerer, as one LCEL runnable from {standalone, scope} to Answer."""
+    retrieve = RunnableLambda(lambda x: retriever.invoke(x["standalone"], scope=x["scope"]))
+    answer = RunnableLambda(lambda x: answerer.answer(x["standalone"], x["chunks"]))
+    return RunnablePassthrough.assign(chunks=retrieve) | answer
 
 
 class AnsweringService:
@@ -51,7 +53,12 @@ class AnsweringService:
         self.settings = settings
         self.store = store
         embeddings = load_query_embeddings(settings.embedding)
-        self.retriever = make_retriever(store, embeddings, settings.retrieval.k)
+        r = settings.retrieval
+        weights = FusionWeights(
+            r.lexical_weight, r.date_weight, r.date_scale_days, r.duplicate_similarity
+        )
+        lexical = open_lexical(store) if r.lexical_weight else None
+        self.retriever = make_retriever(store, embeddings, lexical, r.k, r.fetch_k, weights)
         answerer = ExtractiveAnswerer(
             settings.retrieval.min_score,
             settings.answer.min_evidence,
@@ -68,18 +75,39 @@ class AnsweringService:
         """A conversation that remembers the configured number of turns."""
         return Conversation(self.settings.answer.history_turns)
 
-    def ask(self, question: str, conversation: Conversation | None = None) -> Answer:
-        """Answer one question, using and extending the conversation when given."""
+    def ask(
+        self,
+        question: str,
+        conversation: Conversation | None = None,
+        scope: TimeScope | None = None,
+    ) -> Answer:
+        """Answer one question, using and extending the conversation when given.
+
+        Without a scope, the question is asked as of today: nearer articles rank higher.
+        """
+        self._require_articles()
+        standalone = conversation.standalone(question) if conversation else question
+        scope = scope or TimeScope(as_of=date.today())
+        answer: Answer = self.chain.invoke(
+            {"question": question, "standalone": standalone, "scope": scope}
+        )
+        if conversation is not None:
+            conversation.add(question, standalone, answer)
+        return answer
+
+    def retrieve(
+        self, question: str, *, k: int, scope: TimeScope | None = None
+    ) -> list["Document"]:
+        """The best k chunks for a question, as the answerer would see them."""
+        self._require_articles()
+        return self.retriever.invoke(question, scope=scope or TimeScope(), k=k)
+
+    def _require_articles(self) -> None:
         if self.store.count() == 0:
             raise EmptyIndexError(
                 f"the index in {self.settings.data_dir} is empty; "
                 "add articles with: newsbot ingest PATH"
             )
-        standalone = conversation.standalone(question) if conversation else question
-        answer: Answer = self.chain.invoke({"question": question, "standalone": standalone})
-        if conversation is not None:
-            conversation.add(question, standalone, answer)
-        return answer
 
     def articles(self) -> list[StoredArticle]:
         """Every indexed article, newest first."""

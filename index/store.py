@@ -2,7 +2,8 @@
 
 Chunk metadata (all scalar, as Chroma requires):
     article_id, title, date, source, url, author, origin, content_hash,
-    chunk_index, chunk_count, start, end
+    chunk_index, chunk_count, start, end, and `day` (the date's ordinal, for date
+    filters; absent when the article has no date)
 
 An article is complete when its chunk 0 is stored; ingest writes chunk 0 last, so a
 crash mid-article leaves no complete-looking partial article. Listing articles reads
@@ -13,6 +14,7 @@ import logging
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,7 +55,8 @@ def chunk_id(chunk: Chunk, content_hash: str) -> str:
 
 def chunk_metadata(article: Article, chunk: Chunk, chunk_count: int) -> dict[str, Any]:
     """The metadata stored on every chunk: the article's, plus where the chunk sits."""
-    return {
+    day = date_ordinal(article.date)
+    return ({"day": day} if day is not None else {}) | {
         "article_id": article.id,
         "title": article.title,
         "date": article.date or "",
@@ -69,10 +72,21 @@ def chunk_metadata(article: Article, chunk: Chunk, chunk_count: int) -> dict[str
     }
 
 
+def date_ordinal(iso: str | None) -> int | None:
+    """The proleptic Gregorian ordinal of an ISO date(-time), or None."""
+    if not iso:
+        return None
+    try:
+        return date.fromisoformat(iso[:10]).toordinal()
+    except ValueError:
+        return None
+
+
 class ChunkStore:
     """The persistent Chroma collection holding every chunk."""
 
     def __init__(self, data_dir: Path, create: bool = True) -> None:
+        self.data_dir = data_dir
         self.path = data_dir / "chroma"
         if create:
             ensure_writable(data_dir)
@@ -86,6 +100,26 @@ class ChunkStore:
     def count(self) -> int:
         """Number of chunks stored."""
         return self.collection.count()
+
+    def chunk_ids(self) -> list[str]:
+        """Every chunk id, sorted."""
+        return sorted(i for page in self._pages(include=[]) for i in page["ids"])
+
+    def all_chunks(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """Every chunk as (id, text, metadata), page by page."""
+        for page in self._pages(include=["documents", "metadatas"]):
+            yield from zip(
+                page["ids"], page["documents"] or [], page["metadatas"] or [], strict=True
+            )
+
+    def _pages(self, include: Any) -> Iterator[Any]:
+        offset = 0
+        while True:
+            page = self.collection.get(include=include, limit=_PAGE, offset=offset)
+            yield page
+            if len(page["ids"]) < _PAGE:
+                return
+            offset += _PAGE
 
     def articles(self) -> dict[str, StoredArticle]:
         """Every complete article, by id."""

@@ -19,7 +19,7 @@ _MARKER = re.compile(r"\[(\d+)\]")
 _BOUNDARIES = (
     re.compile(r"\n[ \t]*\n\s*"),
     re.compile(r"\n\s*"),
-    re.compile(r"[.!?…][\"'”’)\]]*(?:[ \t]*\[\d+\])*\s+(?!\[\d)"),
+    re.compile(r"[.!?…][\"'\u201d\u2019)\]]*(?:[ \t]*\[\d+\])*\s+(?!\[\d)"),
     re.compile(r"\s+(?!\[\d)"),
 )
 

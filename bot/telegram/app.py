@@ -1,0 +1,136 @@
+"""`newsbot telegram`: build the python-telegram-bot Application and run it with long polling.
+
+The token comes only from TELEGRAM_BOT_TOKEN and the Bot API from TELEGRAM_API_BASE
+(default: Telegram's). Answering runs in a pool of `telegram.answer_workers` threads;
+updates run concurrently across chats and in order within a chat (ordering.py).
+"""
+
+import logging
+import os
+import re
+import signal
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from telegram import Update
+from telegram.error import InvalidToken, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.config import ConfigError, Settings
+from bot.telegram import handlers, redaction
+from bot.telegram.access import ADDRESSED
+from bot.telegram.ordering import ChatOrderedProcessor
+from bot.telegram.sources import CALLBACK_PATTERN
+from bot.telegram.state import CONTEXT_TYPES, BotData
+from index.errors import NewsbotError
+
+log = logging.getLogger(__name__)
+
+TOKEN_VARIABLE = "TELEGRAM_BOT_TOKEN"
+API_BASE_VARIABLE = "TELEGRAM_API_BASE"
+DEFAULT_API_BASE = "https://api.telegram.org"
+_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
+_RETRIES_AFTER_FLOOD = 3
+
+NewsApplication = Application[Any, Any, Any, Any, BotData, Any]
+
+
+def read_token(environ: Mapping[str, str]) -> str:
+    """The bot token from the environment; ConfigError (without the value) when unusable."""
+    token = environ.get(TOKEN_VARIABLE, "").strip()
+    if not token:
+        raise ConfigError(
+            f"{TOKEN_VARIABLE} is not set; export the token @BotFather gave you (never put it "
+            "in the config file)"
+        )
+    if not _TOKEN.match(token):
+        raise ConfigError(
+            f"{TOKEN_VARIABLE} is malformed: expected digits, a colon and at least 20 letters, "
+            "digits, '-' or '_', as @BotFather issues them"
+        )
+    return token
+
+
+def read_api_base(environ: Mapping[str, str]) -> str:
+    """The Bot API base URL, without a trailing slash."""
+    base = environ.get(API_BASE_VARIABLE, "").strip().rstrip("/") or DEFAULT_API_BASE
+    if not re.match(r"^https?://[^\s/]+(/\S*)?$", base):
+        raise ConfigError(f"{API_BASE_VARIABLE} must be an http(s) URL, e.g. {DEFAULT_API_BASE}")
+    return base
+
+
+def build_application(settings: Settings, token: str, api_base: str) -> NewsApplication:
+    """The Application with its handlers; nothing heavy happens until post_init."""
+    application: NewsApplication = (
+        Application.builder()
+        .token(token)
+        .base_url(f"{api_base}/bot")
+        .base_file_url(f"{api_base}/file/bot")
+        .context_types(CONTEXT_TYPES)
+        .rate_limiter(AIORateLimiter(max_retries=_RETRIES_AFTER_FLOOD))
+        .concurrent_updates(ChatOrderedProcessor())
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    application.bot_data.settings = settings
+    application.add_handler(TypeHandler(Update, handlers.gate), group=-1)
+    application.add_handler(CommandHandler("start", handlers.start))
+    application.add_handler(CommandHandler("help", handlers.help_command))
+    application.add_handler(CommandHandler("sources", handlers.sources))
+    application.add_handler(CommandHandler("reset", handlers.reset))
+    application.add_handler(CommandHandler("stats", handlers.stats))
+    application.add_handler(
+        MessageHandler(filters.TEXT & ~filters.COMMAND & ADDRESSED, handlers.question)
+    )
+    application.add_handler(CallbackQueryHandler(handlers.sources_page, pattern=CALLBACK_PATTERN))
+    application.add_error_handler(handlers.on_error)
+    return application
+
+
+async def post_init(application: NewsApplication) -> None:
+    """Start the answer threads, open the index and register the bot's commands."""
+    data = application.bot_data
+    data.executor = ThreadPoolExecutor(
+        data.settings.telegram.answer_workers, thread_name_prefix="answer"
+    )
+    await data.run(data.warm_up)
+    await application.bot.set_my_commands(handlers.COMMANDS)
+    log.info("@%s is ready and polling for updates", application.bot.username)
+
+
+async def post_shutdown(application: NewsApplication) -> None:
+    """Stop the answer threads."""
+    executor = getattr(application.bot_data, "executor", None)
+    if executor is not None:
+        executor.shutdown(wait=True, cancel_futures=True)
+    log.info("stopped")
+
+
+def run(settings: Settings) -> None:
+    """Run the bot with long polling until SIGINT or SIGTERM."""
+    token = read_token(os.environ)
+    api_base = read_api_base(os.environ)
+    token_filter = redaction.install(token, debug=settings.logging.level == "DEBUG")
+    application = build_application(settings, token, api_base)
+    log.info("connecting to the Bot API at %s", api_base)
+    try:
+        application.run_polling(
+            allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY],
+            stop_signals=(signal.SIGINT, signal.SIGTERM),
+        )
+    except InvalidToken:
+        raise ConfigError(f"the Bot API at {api_base} rejected {TOKEN_VARIABLE}") from None
+    except TelegramError as exc:
+        raise NewsbotError(
+            f"the Bot API at {api_base} failed: {token_filter.redact(str(exc))}"
+        ) from None

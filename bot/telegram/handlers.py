@@ -1,0 +1,212 @@
+"""Handlers: commands, questions, the Sources pager, the access gate and the one error handler."""
+
+import contextlib
+import logging
+
+from telegram import BotCommand, Message, Update
+from telegram.error import NetworkError, RetryAfter, TelegramError
+from telegram.ext import ApplicationHandlerStop
+
+from bot.answer import Answer
+from bot.telegram.access import is_addressed, is_allowed, question_text
+from bot.telegram.delivery import edit_html, reply_html, typing
+from bot.telegram.formatting import answer_parts, escape
+from bot.telegram.sources import page_markup, page_text, parse_callback, sources_button
+from bot.telegram.state import ChatData, Context, UserData
+from index.errors import EmptyIndexError
+
+log = logging.getLogger(__name__)
+
+COMMANDS = [
+    BotCommand("start", "What I know and how to ask"),
+    BotCommand("help", "Usage and example questions"),
+    BotCommand("sources", "Sources of the last answer"),
+    BotCommand("reset", "Forget this chat's conversation"),
+    BotCommand("stats", "Articles and dates in the index"),
+]
+EMPTY_INDEX = (
+    "I don't know any articles yet: the index is empty. Ask again once articles have been added."
+)
+APOLOGY = "Sorry, something went wrong while answering. Please try again."
+REFUSAL = "Sorry, this bot is private and you are not on its list of users."
+SLOW_DOWN = "You're asking faster than I can answer: please wait a little ({n} questions a minute)."
+HELP = """<b>Ask me about the news</b>
+Send a question in plain words. I answer with sentences quoted from the indexed articles; \
+each [n] links to its article, and the <b>Sources</b> button shows the quoted passages.
+Follow-up questions use this chat's last few questions, so "What did he say next?" works.
+
+<b>Examples</b>
+• Who won the election?
+• What did the foreign minister say about terrorism?
+• Why did the company recall the cars?
+
+In a group, mention me or reply to one of my messages.
+
+/sources: the sources of the last answer
+/reset: forget this conversation
+/stats: what the index holds"""
+
+
+def _message(update: Update) -> Message:
+    if update.effective_message is None:
+        raise ValueError(f"update {update.update_id} has no message")
+    return update.effective_message
+
+
+def _chat_data(context: Context) -> ChatData:
+    if context.chat_data is None:
+        raise ValueError("update without a chat")
+    return context.chat_data
+
+
+def _user_data(context: Context) -> UserData:
+    if context.user_data is None:
+        raise ValueError("update without a user")
+    return context.user_data
+
+
+async def gate(update: Update, context: Context) -> None:
+    """Let allowed users through; refuse anyone else once per chat, then stay silent."""
+    if is_allowed(update, context.bot_data.settings.telegram):
+        return
+    if update.callback_query:
+        await update.callback_query.answer(REFUSAL)
+    elif (
+        update.effective_message
+        and update.effective_chat
+        and is_addressed(update.effective_message)
+    ):
+        chat = _chat_data(context)
+        if not chat.refused:
+            chat.refused = True
+            await update.effective_message.reply_text(REFUSAL)
+    raise ApplicationHandlerStop
+
+
+async def start(update: Update, context: Context) -> None:
+    """Greet the user and say what the index holds."""
+    stats = await context.bot_data.run(context.bot_data.stats)
+    if stats is None or not stats.articles:
+        known = EMPTY_INDEX
+    else:
+        span = (
+            f" from {stats.first_date[:10]} to {(stats.last_date or stats.first_date)[:10]}"
+            if stats.first_date
+            else ""
+        )
+        known = f"I know {stats.articles} articles{span}."
+    await _message(update).reply_html(
+        "Hello! I answer questions about the news with sentences quoted from the articles "
+        f"I have read, each linked to its source.\n\n{escape(known)}\n\n"
+        "Just send me a question; /help shows examples."
+    )
+
+
+async def help_command(update: Update, context: Context) -> None:
+    """Explain how to ask, with examples."""
+    await _message(update).reply_html(HELP)
+
+
+async def stats(update: Update, context: Context) -> None:
+    """Show article and chunk counts, the date range and the model."""
+    s = await context.bot_data.run(context.bot_data.stats)
+    if s is None or not s.articles:
+        await _message(update).reply_text(EMPTY_INDEX)
+        return
+    lines = [f"Articles: {s.articles}", f"Chunks: {s.chunks}"]
+    if s.first_date:
+        lines.append(f"Dates: {s.first_date[:10]} to {(s.last_date or s.first_date)[:10]}")
+    lines.append(f"Model: {context.bot_data.settings.embedding.model}")
+    await _message(update).reply_text("\n".join(lines))
+
+
+async def reset(update: Update, context: Context) -> None:
+    """Forget this chat's conversation."""
+    _chat_data(context).forget()
+    await _message(update).reply_text("Done: I've forgotten our conversation.")
+
+
+async def sources(update: Update, context: Context) -> None:
+    """Show the sources of the last answer, one per page."""
+    last = _chat_data(context).last()
+    if last is None:
+        await _message(update).reply_text("No answer yet: ask me a question first.")
+        return
+    turn, answer = last
+    if not answer.citations:
+        await _message(update).reply_text("The last answer has no sources.")
+        return
+    html, plain = page_text(answer.citations, 1)
+    markup = page_markup(turn, 1, len(answer.citations))
+    await reply_html(_message(update), html, plain, markup=markup)
+
+
+async def question(update: Update, context: Context) -> None:
+    """Answer a question with quoted sentences and their sources."""
+    message = _message(update)
+    text = question_text(message)
+    if not text:
+        await message.reply_text("Yes? Ask me a question about the news.")
+        return
+    user = _user_data(context)
+    per_minute = context.bot_data.settings.telegram.questions_per_minute
+    if not await user.take_question(per_minute):
+        if not user.warned:
+            user.warned = True
+            await message.reply_text(SLOW_DOWN.format(n=per_minute))
+        return
+    chat = _chat_data(context)
+    async with typing(context.bot, message.chat_id):
+        answer = await context.bot_data.run(context.bot_data.answer, text, chat)
+    await send_answer(message, answer, chat.remember(answer))
+
+
+async def send_answer(message: Message, answer: Answer, turn: int) -> None:
+    """Reply with the answer, split if long; the Sources button goes under the last part."""
+    parts = answer_parts(answer)
+    for i, (html, plain) in enumerate(parts):
+        last = i == len(parts) - 1
+        markup = sources_button(turn) if last and answer.citations else None
+        await reply_html(message, html, plain, markup=markup, quote=i == 0)
+
+
+async def sources_page(update: Update, context: Context) -> None:
+    """Open or turn a page of an answer's sources."""
+    query = update.callback_query
+    if query is None:
+        return
+    request = parse_callback(query.data or "")
+    answer = _chat_data(context).answers.get(request.turn) if request else None
+    if request is None or answer is None or not answer.citations:
+        await query.answer("Those sources are no longer available; please ask again.")
+        return
+    await query.answer()
+    page = min(max(request.page, 1), len(answer.citations))
+    html, plain = page_text(answer.citations, page)
+    markup = page_markup(request.turn, page, len(answer.citations))
+    if request.opens_pager and isinstance(query.message, Message):
+        await reply_html(query.message, html, plain, markup=markup, quote=True)
+    else:
+        await edit_html(query, html, plain, markup)
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log the error with its traceback and apologise to the user."""
+    error = context.error
+    if isinstance(error, EmptyIndexError):
+        log.info("a question arrived while the index is empty")
+        text = EMPTY_INDEX
+    elif isinstance(error, RetryAfter):
+        log.warning("Telegram's flood limit: retry after %s", error.retry_after)
+        return
+    elif isinstance(error, NetworkError) and update is None:
+        log.warning("the Bot API is unreachable: %s", error)
+        return
+    else:
+        log.error(
+            "error while handling update %s", getattr(update, "update_id", None), exc_info=error
+        )
+        text = APOLOGY
+    if isinstance(update, Update) and update.effective_message:
+        with contextlib.suppress(TelegramError):
+            await update.effective_message.reply_text(text, do_quote=True)
