@@ -1,4 +1,4 @@
-"""The `newsbot` command line: ingest, ask, chat, sources, remove, stats.
+"""The `newsbot` command line: ingest, ask, chat, sources, remove, stats, eval, telegram.
 
 Heavy libraries are imported inside the commands, so `newsbot --help` stays instant.
 Errors meant for a person are printed as one line; configuration errors exit with 2,
@@ -78,29 +78,11 @@ def cli() -> None:
 @with_settings
 def ingest(settings: Settings, paths: tuple[Path, ...]) -> None:
     """Add articles (.txt .md .html .json .jsonl files or folders) to the index."""
+    from bot.indexing import ingest_paths
     from bot.progress import RichIngestProgress
-    from index.chunking import Chunker
-    from index.embeddings import load_document_encoder
-    from index.ingest import Ingestor
-    from index.lexical import lexical_dir, sync_lexical
-    from index.store import ChunkStore, write_lock
 
-    with write_lock(settings.data_dir, settings.ingest.lock_timeout_s):
-        store = ChunkStore(settings.data_dir)
-        encoder = load_document_encoder(settings.embedding)
-        max_tokens = min(settings.chunking.max_tokens, encoder.window)
-        chunker = Chunker(encoder.tokenizer, max_tokens, settings.chunking.overlap_tokens)
-        with RichIngestProgress() as progress:
-            ingestor = Ingestor(
-                store,
-                encoder,
-                chunker,
-                max_file_bytes=int(settings.ingest.max_file_mb * 1_000_000),
-                progress=progress,
-            )
-            report = ingestor.ingest(paths)
-        if report.new or report.updated or not lexical_dir(store).exists():
-            sync_lexical(store)
+    with RichIngestProgress() as progress:
+        report = ingest_paths(settings, list(paths), progress)
     for problem in report.problems:
         click.echo(f"skipped {problem}", err=True)
     click.echo(report.summary())
@@ -148,6 +130,67 @@ def chat(settings: Settings) -> None:
                 _print_answer(service.ask(_clean_question(line), conversation))
             except NewsbotError as exc:
                 click.echo(f"newsbot: {exc}", err=True)
+
+
+@cli.command(name="eval")
+@click.option(
+    "--corpus",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Articles, one JSON object per line: doc_id, text, title?, date?, url?",
+)
+@click.option(
+    "--queries",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Questions: question_id, question, question_date?, answers?, gold_doc_ids?",
+)
+@click.option(
+    "--k",
+    "k",
+    type=click.IntRange(1, 100),
+    default=10,
+    show_default=True,
+    help="Documents considered for hit@k and MRR.",
+)
+@click.option("--json", "as_json", is_flag=True, help="End with the figures as one JSON line.")
+@click.option(
+    "--index-dir",
+    type=click.Path(path_type=Path),
+    help="Keep the index here and reuse it while the corpus is unchanged.",
+)
+@click.option("--no-dates", is_flag=True, help="Ignore question dates (no date preference).")
+@with_settings
+def evaluate(
+    settings: Settings,
+    corpus: Path,
+    queries: Path,
+    k: int,
+    as_json: bool,
+    index_dir: Path | None,
+    no_dates: bool,
+) -> None:
+    """Measure retrieval (hit@k, MRR@10) and answers on a labelled question set."""
+    import tempfile
+
+    from bot import evaluation
+    from bot.progress import RichIngestProgress, eval_table, query_progress
+    from bot.service import AnsweringService
+
+    corpus_ids = evaluation.read_corpus_ids(corpus)
+    labelled = evaluation.read_queries(queries, corpus_ids)
+    with tempfile.TemporaryDirectory(prefix="newsbot-eval-") as scratch:
+        settings = settings.model_copy(update={"data_dir": index_dir or Path(scratch)})
+        with RichIngestProgress() as progress:
+            ingest_s = evaluation.prepare_index(settings, corpus, progress)
+        service = AnsweringService.open(settings)
+        with query_progress(len(labelled)) as advance:
+            report = evaluation.evaluate(service, labelled, k, not no_dates, advance)
+    report.ingest_s = ingest_s
+    if as_json:
+        click.echo(json.dumps(report.as_json()))
+    else:
+        eval_table(report, k)
 
 
 @cli.command()

@@ -1,7 +1,10 @@
-"""A rich progress bar for ingest: files, articles, chunks and chunks per second."""
+"""Rich progress bars and tables: ingest (files, articles, chunks/s) and eval."""
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import (
@@ -10,7 +13,12 @@ from rich.progress import (
     Progress,
     TextColumn,
     TimeElapsedColumn,
+    TimeRemainingColumn,
 )
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from bot.evaluation import EvalReport
 
 
 class RichIngestProgress:
@@ -60,3 +68,42 @@ class RichIngestProgress:
         elapsed = self.progress.tasks[0].elapsed or 0.0
         rate = self.chunks / elapsed if elapsed else 0.0
         self.progress.update(self.task, chunks=self.chunks, rate=rate)
+
+
+@contextmanager
+def query_progress(total: int) -> Iterator[Callable[[], None]]:
+    """A progress bar over eval queries; yields the function that advances it."""
+    console = Console(stderr=True)
+    progress = Progress(
+        TextColumn("[bold]eval"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
+    task = progress.add_task("eval", total=total)
+    with progress:
+        yield lambda: progress.advance(task)
+
+
+def eval_table(report: "EvalReport", k: int) -> None:
+    """Print the evaluation figures as a table on stdout."""
+    table = Table(
+        title=f"newsbot eval ({report.n} questions, dates {'on' if report.dates else 'off'})"
+    )
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+
+    def fmt(value: float | None) -> str:
+        return "-" if value is None else f"{value:.3f}"
+
+    for cutoff in sorted({1, 5, 10, k}):
+        table.add_row(f"hit@{cutoff}", fmt(report.hits.get(cutoff)))
+    table.add_row("MRR@10", fmt(report.mrr10))
+    table.add_row("answer contained", fmt(report.answer_contained))
+    table.add_row("abstained", fmt(report.abstained))
+    table.add_row("query p50 / p95", f"{report.p50_ms:.0f} / {report.p95_ms:.0f} ms")
+    table.add_row("ingest", f"{report.ingest_s:.1f} s")
+    Console().print(table)

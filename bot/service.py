@@ -59,7 +59,7 @@ class AnsweringService:
         )
         lexical = open_lexical(store) if r.lexical_weight else None
         self.retriever = make_retriever(store, embeddings, lexical, r.k, r.fetch_k, weights)
-        answerer = ExtractiveAnswerer(
+        self.answerer = answerer = ExtractiveAnswerer(
             settings.retrieval.min_score,
             settings.answer.min_evidence,
             settings.answer.max_sentences,
@@ -101,6 +101,10 @@ class AnsweringService:
         """The best k chunks for a question, as the answerer would see them."""
         self._require_articles()
         return self.retriever.invoke(question, scope=scope or TimeScope(), k=k)
+
+    def answer(self, question: str, chunks: list["Document"]) -> Answer:
+        """Answer from chunks already retrieved (as `ask` does after retrieving)."""
+        return self.answerer.answer(question, chunks)
 
     def _require_articles(self) -> None:
         if self.store.count() == 0:

@@ -69,13 +69,11 @@ async def gate(update: Update, context: Context) -> None:
     """Let allowed users through; refuse anyone else once per chat, then stay silent."""
     if is_allowed(update, context.bot_data.settings.telegram):
         return
+    user, where = update.effective_user, update.effective_chat
+    log.debug("refused an update from user %s in chat %s", user and user.id, where and where.id)
     if update.callback_query:
         await update.callback_query.answer(REFUSAL)
-    elif (
-        update.effective_message
-        and update.effective_chat
-        and is_addressed(update.effective_message)
-    ):
+    elif update.effective_message and is_addressed(update.effective_message):
         chat = _chat_data(context)
         if not chat.refused:
             chat.refused = True
