@@ -44,6 +44,29 @@ class NewsbotGroup(click.Group):
             ctx.exit(130)
 
 
+def with_time_scope(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add --as-of, --since and --until, and pass a `TimeScope` as `scope`."""
+    day = click.DateTime(formats=["%Y-%m-%d"])
+
+    @click.option("--as-of", type=day, help="Prefer articles near this date (default: today).")
+    @click.option("--since", type=day, help="Only articles dated on or after this day.")
+    @click.option("--until", type=day, help="Only articles dated on or before this day.")
+    @functools.wraps(command)
+    def wrapper(as_of: Any, since: Any, until: Any, **kwargs: Any) -> Any:
+        from datetime import date
+
+        from index.retriever import TimeScope
+
+        scope = TimeScope(
+            as_of=as_of.date() if as_of else date.today(),
+            since=since.date() if since else None,
+            until=until.date() if until else None,
+        )
+        return command(scope=scope, **kwargs)
+
+    return wrapper
+
+
 def with_settings(command: Callable[..., Any]) -> Callable[..., Any]:
     """Add --config and --data-dir, and pass the loaded `Settings` as `settings`."""
 
@@ -93,12 +116,13 @@ def ingest(settings: Settings, paths: tuple[Path, ...]) -> None:
 @cli.command()
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as one JSON object.")
+@with_time_scope
 @with_settings
-def ask(settings: Settings, question: str, as_json: bool) -> None:
+def ask(settings: Settings, question: str, as_json: bool, scope: Any) -> None:
     """Answer one question, with numbered sources."""
     from bot.service import AnsweringService
 
-    answer = AnsweringService.open(settings).ask(_clean_question(question))
+    answer = AnsweringService.open(settings).ask(_clean_question(question), scope=scope)
     if as_json:
         click.echo(json.dumps(answer.model_dump(mode="json"), ensure_ascii=False))
     else:
@@ -106,8 +130,9 @@ def ask(settings: Settings, question: str, as_json: bool) -> None:
 
 
 @cli.command()
+@with_time_scope
 @with_settings
-def chat(settings: Settings) -> None:
+def chat(settings: Settings, scope: Any) -> None:
     """Ask questions interactively; follow-ups use the previous turns."""
     from bot.service import AnsweringService
 
@@ -127,7 +152,7 @@ def chat(settings: Settings) -> None:
             click.echo("Conversation forgotten.")
         elif line:
             try:
-                _print_answer(service.ask(_clean_question(line), conversation))
+                _print_answer(service.ask(_clean_question(line), conversation, scope))
             except NewsbotError as exc:
                 click.echo(f"newsbot: {exc}", err=True)
 

@@ -89,6 +89,7 @@ class Ingestor:
         self.max_file_bytes = max_file_bytes
         self.encode_batch = encode_batch
         self.progress = progress or _Silent()
+        self.changed = False  # whether anything was written or deleted
 
     def ingest(self, paths: Iterable[Path]) -> IngestReport:
         """Ingest files and directories; problems are collected, not raised."""
@@ -134,6 +135,7 @@ class Ingestor:
         replaced: dict[str, list[str]],
     ) -> None:
         """Delete the old versions of articles starting in this batch, then store it."""
+        self.changed = True
         stale = [old for article_id in starting for old in replaced.get(article_id, [])]
         if starting:
             self.store.delete_articles(starting + stale)

@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from index.articles import Article, derived_id, slugify
-from index.metadata import date_from_filename, parse_date, parse_header
+from index.metadata import (
+    date_from_filename,
+    date_from_url,
+    parse_date,
+    parse_header,
+    title_from_url,
+)
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -181,19 +187,25 @@ def _record_to_article(record: Any, path: Path, location: str) -> Article | Load
     if not isinstance(text, str) or not text.strip():
         return LoadProblem(location, "missing or empty 'text' field")
     fields = {k: record.get(k) for k in _RECORD_FIELDS}
+    links = record.get("links")
+    if fields["url"] is None and isinstance(links, list) and links and isinstance(links[0], str):
+        fields["url"] = links[0]
     bad = [k for k, v in fields.items() if v is not None and not isinstance(v, str | int)]
     if bad:
         return LoadProblem(location, f"field '{bad[0]}' must be a string")
     meta = {k: str(v).strip() or None if v is not None else None for k, v in fields.items()}
-    title = meta["title"] or text.strip().splitlines()[0][:120]
-    doc_id = meta["doc_id"] or derived_id(meta["url"], meta["title"], text[:2000])
+    url = meta["url"]
+    title = meta["title"] or (url and title_from_url(url)) or text.strip().splitlines()[0][:120]
+    raw_date = meta["date"]
+    doc_id = meta["doc_id"] or derived_id(url, meta["title"], text[:2000])
     return Article(
         id=doc_id,
         text=text,
         title=title,
-        origin=meta["url"] or f"{path.resolve()}#{doc_id}",
-        date=parse_date(meta["date"], dayfirst=False) if meta["date"] else None,
+        origin=url or f"{path.resolve()}#{doc_id}",
+        date=(parse_date(raw_date, dayfirst=False) if raw_date else None)
+        or (date_from_url(url) if url else None),
         source=meta["source"],
-        url=meta["url"],
+        url=url,
         author=meta["author"],
     )

@@ -14,6 +14,7 @@ Any of these lines may be missing; whatever is found is taken out of the body.
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import yaml
 from dateutil import parser as dateparser
@@ -25,6 +26,7 @@ _BYLINE = re.compile(r"^\s*by\s+(?P<by>[^\W\d][\w.'\u2019\- ,&]{1,80})\s*$", re.
 _HEADING = re.compile(r"^\s*#{1,6}\s+(?P<title>.+?)\s*#*\s*$")
 _FILE_DATE = re.compile(r"(?P<y>(?:19|20)\d\d)[-_.](?P<m>\d\d)[-_.](?P<d>\d\d)")
 _BYLINE_SUFFIX = re.compile(r"\s+(?:service|staff|correspondents?|reporters?|news\s+desk)$", re.I)
+_SLUG_WORD = re.compile(r"[^\W_]+")
 _FRONT_MATTER = re.compile(r"\A---\s*\n(?P<yaml>.*?\n)---\s*\n", re.S)
 _MAX_TITLE = 200
 _HEADER_LINES = 6
@@ -63,6 +65,24 @@ def date_from_filename(name: str) -> str | None:
         return datetime(int(match["y"]), int(match["m"]), int(match["d"])).date().isoformat()
     except ValueError:
         return None
+
+
+def title_from_url(url: str) -> str | None:
+    """A readable title from a news URL's slug: '.../damar-hamlin-collapse/index.html'."""
+    path = urlsplit(url).path
+    segments = [re.sub(r"\.(s?html?|php|aspx?)$", "", seg) for seg in path.split("/")]
+    slugs = [seg for seg in segments if len(_SLUG_WORD.findall(seg)) >= 3]
+    if not slugs:
+        return None
+    words = _SLUG_WORD.findall(max(slugs, key=len))
+    while words and words[-1].isdigit():
+        words.pop()
+    return " ".join(words).capitalize() if words else None
+
+
+def date_from_url(url: str) -> str | None:
+    """A /YYYY/MM/DD/ (or YYYY-MM-DD) date in a URL's path, if any."""
+    return date_from_filename(urlsplit(url).path.replace("/", "-"))
 
 
 def publisher_from_byline(byline: str) -> str | None:

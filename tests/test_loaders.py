@@ -135,3 +135,18 @@ def test_find_files_walks_directories_and_reports_missing_paths(tmp_path: Path) 
         "no such file or directory",
         "unsupported file type",
     ]
+
+
+def test_record_without_title_takes_its_url_slug_and_date(tmp_path: Path) -> None:
+    path = tmp_path / "corpus.jsonl"
+    row = {
+        "doc_id": "ev_1",
+        "text": "The 24-year-old player has shown remarkable improvement.",
+        "links": ["https://www.cnn.com/2023/01/04/football/damar-hamlin-collapse/index.html"],
+    }
+    path.write_text(json.dumps(row) + "\n")
+    (article,) = load(path)
+    assert isinstance(article, Article)
+    assert article.title == "Damar hamlin collapse"
+    assert article.url == row["links"][0]
+    assert article.date == "2023-01-04"

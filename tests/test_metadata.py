@@ -44,3 +44,15 @@ def test_date_from_filename() -> None:
     assert date_from_filename("haaretz-2004-09-06-lavrov.txt") == "2004-09-06"
     assert date_from_filename("notes.txt") is None
     assert date_from_filename("x-2004-13-45.txt") is None
+
+
+def test_title_and_date_from_a_news_url() -> None:
+    from index.metadata import date_from_url, title_from_url
+
+    cnn = "https://www.cnn.com/2023/01/04/football/damar-hamlin-collapse-bills/index.html"
+    assert title_from_url(cnn) == "Damar hamlin collapse bills"
+    assert date_from_url(cnn) == "2023-01-04"
+    usat = "https://www.usatoday.com/story/news/2023/01/05/pope-funeral-what-we-know/10991034002/"
+    assert title_from_url(usat) == "Pope funeral what we know"
+    assert title_from_url("https://example.org/a/b") is None
+    assert date_from_url("https://example.org/a/b") is None

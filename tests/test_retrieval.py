@@ -1,0 +1,110 @@
+"""Hybrid fusion, the date preference and date filters, and the BM25 index kept in sync."""
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.service import AnsweringService
+from index.ingest import IngestReport
+from index.lexical import LexicalIndex, ids_digest, lexical_dir, open_lexical, sync_lexical
+from index.retriever import TimeScope
+from index.store import ChunkStore
+
+Ingest = Callable[..., IngestReport]
+
+
+def service(settings: Settings, **retrieval: float) -> AnsweringService:
+    tuned = settings.model_copy(
+        update={"retrieval": settings.retrieval.model_copy(update=retrieval)}
+    )
+    return AnsweringService.open(tuned)
+
+
+def top_ids(svc: AnsweringService, question: str, scope: TimeScope | None = None) -> list[str]:
+    return [d.metadata["article_id"] for d in svc.retrieve(question, k=4, scope=scope)]
+
+
+def write(folder: Path, name: str, text: str) -> None:
+    (folder / name).write_text(text)
+
+
+@pytest.fixture
+def news(tmp_path: Path, ingest: Ingest, settings: Settings) -> Settings:
+    folder = tmp_path / "news"
+    folder.mkdir()
+    write(
+        folder,
+        "budget.txt",
+        "Council passes budget\n\nThe city council approved the annual "
+        "budget after a long debate about spending on roads, parks and schools.",
+    )
+    write(
+        folder,
+        "zq.txt",
+        "Committee notes\n\nMinutes recorded that resolution ZQ-4471 was "
+        "tabled without discussion and filed with other papers of the session.",
+    )
+    write(
+        folder,
+        "flood-2023-01-03.txt",
+        "River flood warning\n\nThe river burst its banks "
+        "after days of heavy rain and the town centre was evacuated.",
+    )
+    write(
+        folder,
+        "flood-2023-03-20.txt",
+        "River floods the town\n\nHeavy rain made the river "
+        "burst its banks and the town centre had to be evacuated.",
+    )
+    ingest(folder)
+    return settings
+
+
+def test_lexical_fusion_lifts_an_exact_rare_term(news: Settings) -> None:
+    question = "Did the city approve its yearly spending on roads, parks and schools (ZQ-4471)?"
+    dense_only = top_ids(service(news, lexical_weight=0.0), question)
+    hybrid = top_ids(service(news, lexical_weight=1.0), question)
+    assert dense_only[0] == hybrid[0] == "budget"
+    assert dense_only.index("zq") > hybrid.index("zq") == 1
+
+
+def test_date_preference_follows_the_question_date(news: Settings) -> None:
+    svc = service(news, date_weight=0.5)
+    question = "Did the river flood the town?"
+    early = top_ids(svc, question, TimeScope(as_of=date(2023, 1, 5)))
+    late = top_ids(svc, question, TimeScope(as_of=date(2023, 3, 18)))
+    assert early[0] == "flood-2023-01-03" and late[0] == "flood-2023-03-20"
+
+
+def test_date_filters_exclude_articles_outside_the_range(news: Settings) -> None:
+    svc = service(news)
+    since = top_ids(svc, "river flood", TimeScope(since=date(2023, 2, 1)))
+    until = top_ids(svc, "river flood", TimeScope(until=date(2023, 2, 1)))
+    assert since == ["flood-2023-03-20"]
+    assert until == ["flood-2023-01-03"]  # undated articles fall outside any range
+
+
+def test_lexical_index_follows_remove_and_reingest(
+    news: Settings, ingest: Ingest, tmp_path: Path
+) -> None:
+    store = ChunkStore(news.data_dir)
+    sync_lexical(store)
+    assert [i for i, _ in LexicalIndex.load(lexical_dir(store)).search("ZQ-4471", 5)] == [  # type: ignore[union-attr]
+        i for i in store.chunk_ids() if i.startswith("zq:")
+    ]
+    store.remove("zq")
+    sync_lexical(store)
+    saved = LexicalIndex.load(lexical_dir(store))
+    assert saved is not None and saved.search("ZQ-4471", 5) == []
+    assert saved.digest == ids_digest(store.chunk_ids())
+
+    (tmp_path / "news" / "zq.txt").write_text("Committee notes\n\nResolution ZQ-4471 passed.")
+    ingest(tmp_path / "news")
+    stale = LexicalIndex.load(lexical_dir(store))
+    assert stale is not None and stale.digest != ids_digest(store.chunk_ids())
+    fresh = open_lexical(store)  # a reader finds it stale and rebuilds it
+    assert [i.split(":")[0] for i, _ in fresh.search("ZQ-4471", 5)] == ["zq"]
+    assert LexicalIndex.load(lexical_dir(store)).digest == fresh.digest  # type: ignore[union-attr]

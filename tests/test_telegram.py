@@ -1,0 +1,385 @@
+"""`newsbot telegram` end to end: the real console script, over real HTTP, against the emulator.
+
+One bot process serves the whole module (loading the model costs seconds); each test uses
+its own user and chat ids. The index holds the sample Haaretz article plus two crafted
+articles: a long one (answers over 4096 characters) and one full of HTML-hostile text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import SAMPLE
+from emulator_client import BOT_USERNAME, TelegramEmulator, free_port
+
+from bot.config import load_settings
+from index.chunking import Chunker
+from index.embeddings import DocumentEncoder
+from index.ingest import Ingestor
+from index.store import ChunkStore
+
+FAIL_ON = "EXPLODE-NOW"
+PER_MINUTE = 5
+SHALOM = "What did Shalom cite?"
+MICHAELI = "Who is Ephraim Michaeli?"
+ARMY_RADIO = "What did he tell Army Radio?"
+REGATTA = "What happened at the Quillfeather lighthouse regatta?"
+REGATTA_URL = "https://example.org/news/regatta?id=42&lang=en"
+HOSTILE_TITLE = "Glimmerstone <b>council</b> & the <script> parser"
+COUNCIL = "What did the Glimmerstone council decide about the parser?"
+BRASS = "What did Councillor Brass warn about the Glimmerstone parser?"
+APOLOGY = "Sorry, something went wrong"
+
+
+def regatta_article() -> dict[str, str]:
+    """Fourteen long sentences that all answer the same question: a 5,000-character answer."""
+    sentences = [
+        f"At the Quillfeather lighthouse regatta, crew number {i} reported that the harbour "
+        "wind turned twice before noon, that the judges moved the marker buoys closer to the "
+        "breakwater, that spectators on the pier counted more than a thousand sails, and that "
+        "the organisers of the Quillfeather lighthouse regatta promised a longer course for "
+        "next year while the fishermen's guild served soup to everyone waiting for the final "
+        f"results near the old lighthouse keeper's cottage on the northern cliff, section {i}."
+        for i in range(1, 15)
+    ]
+    return {
+        "doc_id": "quillfeather-regatta",
+        "title": "Quillfeather lighthouse regatta: a day of wind and sails",
+        "date": "2023-02-10",
+        "url": REGATTA_URL,
+        "source": "Example Gazette",
+        "text": "\n\n".join(sentences),
+    }
+
+
+def hostile_article() -> dict[str, str]:
+    """Text that breaks Telegram HTML unless every piece is escaped."""
+    return {
+        "doc_id": "glimmerstone-parser",
+        "title": HOSTILE_TITLE,
+        "date": "2023-02-11",
+        "url": "https://example.org/news/parser?a=1&b=2",
+        "source": "Tag & Angle <Weekly>",
+        "text": "The Glimmerstone council decided that a < b & c > d must hold in every "
+        "<b>bold</b> parser test. Councillor Brass warned that <script>alert('x')</script> "
+        "and &nbsp; or &amp; or </i> must never break the Glimmerstone parser. "
+        "The weather was calm.",
+    }
+
+
+class NewsbotProcess:
+    """The real `newsbot telegram` console script as a subprocess, logging to a file."""
+
+    def __init__(
+        self, workdir: Path, emulator: TelegramEmulator, config: dict[str, Any], **env: str
+    ) -> None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.log_file = workdir / "newsbot.log"
+        self.stderr_file = workdir / "stderr.txt"
+        config = {**config, "logging": {"level": "DEBUG", "file": str(self.log_file)}}
+        config_file = workdir / "config.yaml"
+        config_file.write_text(yaml.safe_dump(config), encoding="utf-8")
+        script = shutil.which("newsbot", path=str(Path(sys.executable).parent))
+        assert script, "the newsbot console script is not installed (pip install -e .)"
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+        full_env |= {"TELEGRAM_BOT_TOKEN": emulator.token, "TELEGRAM_API_BASE": emulator.api_base}
+        full_env |= env
+        self.emulator = emulator
+        with self.stderr_file.open("wb") as stderr:
+            self.proc = subprocess.Popen(
+                [script, "telegram", "--config", str(config_file)],
+                cwd=workdir,
+                env=full_env,
+                stdout=stderr,
+                stderr=stderr,
+            )
+
+    def wait_ready(self, timeout: float = 120.0) -> NewsbotProcess:
+        """Wait until post_init has registered the commands (polling starts right after)."""
+
+        def ready() -> bool:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"newsbot exited with {self.proc.returncode}:\n{self.output()}")
+            return bool(self.emulator.commands())
+
+        self.emulator.wait_for(ready, timeout, interval=0.1, description="the bot to start")
+        return self
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 60.0) -> int:
+        """Send a signal and wait for the exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise
+
+    def output(self) -> str:
+        """Everything logged so far: the log file, then stdout and stderr."""
+        log = self.log_file.read_text("utf-8") if self.log_file.exists() else ""
+        return log + self.stderr_file.read_text("utf-8", errors="replace")
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[TelegramEmulator]:
+    with TelegramEmulator().start(free_port()) as emu:
+        yield emu
+
+
+@pytest.fixture(scope="module")
+def news_dir(tmp_path_factory: pytest.TempPathFactory, encoder: DocumentEncoder) -> Path:
+    """A data directory with the sample article and the two crafted ones."""
+    root = tmp_path_factory.mktemp("telegram-news")
+    crafted = root / "crafted.jsonl"
+    crafted.write_text(
+        "".join(json.dumps(a) + "\n" for a in (regatta_article(), hostile_article())), "utf-8"
+    )
+    data_dir = root / "data"
+    settings = load_settings(data_dir=data_dir)
+    chunker = Chunker(encoder.tokenizer, encoder.window, settings.chunking.overlap_tokens)
+    report = Ingestor(ChunkStore(data_dir), encoder, chunker, 50_000_000).ingest([SAMPLE, crafted])
+    assert not report.problems
+    return data_dir
+
+
+@pytest.fixture(scope="module")
+def newsbot(
+    emulator: TelegramEmulator, news_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[NewsbotProcess]:
+    config = {
+        "data_dir": str(news_dir),
+        "retrieval": {"k": 10},
+        "answer": {"max_sentences": 10},
+        "telegram": {"questions_per_minute": PER_MINUTE, "fail_on": FAIL_ON},
+    }
+    bot = NewsbotProcess(tmp_path_factory.mktemp("newsbot"), emulator, config)
+    try:
+        yield bot.wait_ready()
+    finally:
+        bot.stop()
+
+
+def ask(emulator: TelegramEmulator, text: str, user_id: int, **kwargs: Any) -> dict[str, Any]:
+    """Send a question and return the bot's reply to it."""
+    sent = emulator.send_message(text, user_id=user_id, **kwargs)
+    chat_id = kwargs.get("chat_id") or user_id
+    return emulator.wait_for_bot_message(
+        chat_id, lambda m: replies_to(m, sent), after_message_id=sent["message_id"], timeout=60
+    )
+
+
+def replies_to(message: dict[str, Any], sent: dict[str, Any]) -> bool:
+    return message.get("reply_to_message", {}).get("message_id") == sent["message_id"]
+
+
+def buttons(message: dict[str, Any]) -> list[tuple[str, str]]:
+    """(text, callback_data) of every inline button."""
+    rows = message.get("reply_markup", {}).get("inline_keyboard", [])
+    return [(b["text"], b["callback_data"]) for row in rows for b in row]
+
+
+def links(message: dict[str, Any]) -> list[str]:
+    return [e["url"] for e in message.get("entities", []) if e["type"] == "text_link"]
+
+
+def test_commands_are_registered_and_start_and_help_answer(
+    emulator: TelegramEmulator, newsbot: NewsbotProcess
+) -> None:
+    assert [c["command"] for c in emulator.commands()] == [
+        "start",
+        "help",
+        "sources",
+        "reset",
+        "stats",
+    ]
+    emulator.send_command("/start", user_id=1001)
+    hello = emulator.wait_for_bot_message(1001)
+    assert "I know 3 articles from 2004-09-06 to 2023-02-11." in hello["text"]
+    emulator.send_command("/help", user_id=1001)
+    usage = emulator.wait_for_bot_message(1001, after_message_id=hello["message_id"])
+    assert "Examples" in usage["text"] and "/reset" in usage["text"]
+    emulator.send_command("/stats", user_id=1001)
+    stats = emulator.wait_for_bot_message(1001, after_message_id=usage["message_id"])
+    assert "Articles: 3" in stats["text"] and "Dates: 2004-09-06 to 2023-02-11" in stats["text"]
+
+
+def test_question_gets_a_cited_answer_while_typing(
+    emulator: TelegramEmulator, newsbot: NewsbotProcess
+) -> None:
+    reply = ask(emulator, SHALOM, 1101)
+    assert "Dolphinarium nightclub suicide bombing" in reply["text"]
+    assert "[1]" in reply["text"]
+    assert buttons(reply) == [("Sources", "src:1")]
+    assert "typing" in emulator.chat_actions(1101)
+
+
+def test_sources_button_pages_through_the_cited_snippets(
+    emulator: TelegramEmulator, newsbot: NewsbotProcess
+) -> None:
+    ask(emulator, REGATTA, 1201)
+    answer = emulator.wait_for(lambda: [m for m in emulator.bot_messages(1201) if buttons(m)])[-1]
+    emulator.press_button(1201, answer["message_id"], "src:1", user_id=1201)
+    pager = emulator.wait_for_bot_message(1201, after_message_id=answer["message_id"])
+    assert pager["text"].startswith("Source 1 of 10\n[1] Quillfeather lighthouse regatta")
+    assert "Example Gazette · 2023-02-10" in pager["text"]
+    assert "crew number" in pager["text"] and REGATTA_URL in links(pager)
+    assert buttons(pager) == [("Next »", "srcp:1:2")]
+
+    def page(n: int) -> dict[str, Any]:
+        return emulator.wait_for_bot_message(
+            1201, lambda m: m["text"].startswith(f"Source {n} of 10")
+        )
+
+    emulator.press_button(1201, pager["message_id"], "srcp:1:2", user_id=1201)
+    second = page(2)
+    assert second["message_id"] == pager["message_id"]  # edited in place
+    assert buttons(second) == [("« Prev", "srcp:1:1"), ("Next »", "srcp:1:3")]
+    emulator.press_button(1201, pager["message_id"], "srcp:1:1", user_id=1201)
+    page(1)
+    every_button = [b for m in emulator.bot_messages(1201) for b in buttons(m)]
+    assert all(len(data.encode()) < 64 for _, data in every_button)
+
+    emulator.send_command("/sources", user_id=1201)
+    again = emulator.wait_for_bot_message(1201, after_message_id=pager["message_id"])
+    assert again["text"].startswith("Source 1 of 10")
+
+
+def test_long_answer_arrives_in_parts_under_the_limit(
+    emulator: TelegramEmulator, newsbot: NewsbotProcess
+) -> None:
+    first = ask(emulator, REGATTA, 1301)
+    last = emulator.wait_for_bot_message(1301, lambda m: bool(buttons(m)), timeout=60)
+    parts = [
+        m
+        for m in emulator.bot_messages(1301)
+        if first["message_id"] <= m["message_id"] <= last["message_id"]
+    ]
+    assert len(parts) >= 2
+    assert all(len(p["text"].encode("utf-16-le")) // 2 <= 4096 for p in parts)
+    assert [bool(buttons(p)) for p in parts] == [False] * (len(parts) - 1) + [True]
+    text = " ".join(p["text"] for p in parts)
+    assert [f"[{n}]" in text for n in range(1, 11)] == [True] * 10
+    for part in parts:  # cut between sentences, markers kept with their sentence
+        assert part["text"].startswith("At the Quillfeather") and part["text"].endswith("]")
+    assert sum(len(links(p)) for p in parts) == 10
+    assert {url for p in parts for url in links(p)} == {REGATTA_URL}
+
+
+def test_html_hostile_article_is_answered_and_shown_escaped(
+    emulator: TelegramEmulator, newsbot: NewsbotProcess
+) -> None:
+    reply = ask(emulator, COUNCIL, 1401)
+    assert "a < b & c > d must hold in every <b>bold</b> parser test" in reply["text"]
+    emulator.press_button(1401, reply["message_id"], "src:1", user_id=1401)
+    pager = emulator.wait_for_bot_message(1401, after_message_id=reply["message_id"])
+    assert f"[1] {HOSTILE_TITLE}" in pager["text"]
+    assert "Tag & Angle <Weekly> · 2023-02-11" in pager["text"]
+    warning = ask(emulator, BRASS, 1401)
+    assert "<script>alert('x')</script> and &nbsp; or &amp; or </i>" in warning["text"]
+    assert "rejected our HTML" not in newsbot.output()  # no plain-text fallback was needed
+
+
+def test_follow_up_uses_this_chats_history_only(
+    emulator: TelegramEmulator, newsbot: NewsbotProcess
+) -> None:
+    # Sent back to back: the follow-up must wait for the first answer in the same chat.
+    first = emulator.send_message(MICHAELI, user_id=1501)
+    second = emulator.send_message(ARMY_RADIO, user_id=1501)
+    follow_up = emulator.wait_for_bot_message(1501, lambda m: replies_to(m, second), timeout=60)
+    assert emulator.wait_for_bot_message(1501, lambda m: replies_to(m, first))
+    assert "Russians admire Israel" in follow_up["text"]
+    assert "Ephraim Michaeli" in follow_up["text"]  # retrieved together with the first question
+
+    fresh = ask(emulator, ARMY_RADIO, 1502)  # another chat: no history to lean on
+    assert "Russians admire Israel" in fresh["text"] and "Michaeli" not in fresh["text"]
+
+    emulator.send_command("/reset", user_id=1501)
+    emulator.wait_for_bot_message(1501, lambda m: "forgotten" in m["text"])
+    after_reset = ask(emulator, ARMY_RADIO, 1501)
+    assert "Michaeli" not in after_reset["text"]
+
+
+def test_group_answers_only_mentions_replies_and_commands(
+    emulator: TelegramEmulator, newsbot: NewsbotProcess
+) -> None:
+    group = -1001600000001
+    in_group: dict[str, Any] = {"chat_id": group, "chat_type": "supergroup"}
+    emulator.send_message(SHALOM, user_id=1601, **in_group)
+    emulator.send_message("@someone_else_bot what now?", user_id=1602, **in_group)
+    mention = emulator.send_message(MICHAELI, user_id=1602, mention=True, **in_group)
+    answer = emulator.wait_for_bot_message(group, timeout=60)
+    assert replies_to(answer, mention) and "Ephraim Michaeli" in answer["text"]
+    assert len(emulator.bot_messages(group)) == 1
+
+    reply = ask(emulator, ARMY_RADIO, 1601, reply_to_message_id=answer["message_id"], **in_group)
+    assert "Russians admire Israel" in reply["text"]
+    emulator.send_command(f"/help@{BOT_USERNAME}", user_id=1601, **in_group)
+    emulator.wait_for_bot_message(group, lambda m: "Examples" in m["text"])
+    assert len(emulator.bot_messages(group)) == 3
+
+
+def test_rate_limit_asks_the_user_to_slow_down(
+    emulator: TelegramEmulator, newsbot: NewsbotProcess
+) -> None:
+    sent = [emulator.send_message(SHALOM, user_id=1701) for _ in range(PER_MINUTE + 3)]
+    emulator.send_command("/help", user_id=1701)  # handled after all the questions, in order
+    emulator.wait_for_bot_message(1701, lambda m: "Examples" in m["text"], timeout=60)
+    replies = emulator.bot_messages(1701)[:-1]
+    answered = [s for s in sent if any(replies_to(r, s) for r in replies)]
+    assert answered == sent[:PER_MINUTE]
+    slow_downs = [r for r in replies if "faster than I can answer" in r["text"]]
+    assert len(slow_downs) == 1 and len(replies) == PER_MINUTE + 1
+
+
+def test_twenty_chats_at_once_each_get_their_own_answer(
+    emulator: TelegramEmulator, newsbot: NewsbotProcess
+) -> None:
+    cases = [(SHALOM, "Dolphinarium"), (MICHAELI, "military attache"), (COUNCIL, "a < b & c")]
+    users = range(1801, 1821)
+    sent = {
+        user: emulator.send_message(cases[i % 3][0], user_id=user) for i, user in enumerate(users)
+    }
+    for i, user in enumerate(users):
+        reply = emulator.wait_for_bot_message(
+            user, after_message_id=sent[user]["message_id"], timeout=90
+        )
+        assert replies_to(reply, sent[user]) and cases[i % 3][1] in reply["text"]
+        assert all(m["chat"]["id"] == user for m in emulator.messages(user))
+        assert len(emulator.bot_messages(user)) == 1
+
+
+def test_a_failure_while_answering_gets_an_apology_and_the_bot_goes_on(
+    emulator: TelegramEmulator, newsbot: NewsbotProcess
+) -> None:
+    sorry = ask(emulator, f"What is {FAIL_ON}?", 1901)
+    assert sorry["text"].startswith(APOLOGY)
+    assert "Dolphinarium" in ask(emulator, SHALOM, 1901)["text"]
+    log = newsbot.output()
+    assert "Traceback" in log and "injected failure" in log
+
+
+def test_sigterm_stops_the_bot_cleanly(newsbot: NewsbotProcess) -> None:
+    assert newsbot.stop(signal.SIGTERM) == 0
+    assert "bot.telegram.app: stopped" in newsbot.output()
+
+
+def test_the_token_never_appears_in_logs(
+    emulator: TelegramEmulator, newsbot: NewsbotProcess
+) -> None:
+    output = newsbot.output()
+    secret = emulator.token.partition(":")[2]
+    assert "httpx: HTTP Request: POST" in output  # request URLs were logged...
+    assert "/bot[REDACTED]/getUpdates" in output  # ...with the token redacted
+    assert emulator.token not in output and secret not in output
