@@ -9,7 +9,7 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,11 @@ class NewsbotGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("newsbot: interrupted; work finished so far is kept", err=True)
             ctx.exit(130)
+
+
+_MODE = click.option(
+    "--mode", type=click.Choice(["extractive", "llm"]), help="Override answer.mode."
+)
 
 
 def with_time_scope(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -116,27 +121,30 @@ def ingest(settings: Settings, paths: tuple[Path, ...]) -> None:
 @cli.command()
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as one JSON object.")
+@_MODE
 @with_time_scope
 @with_settings
-def ask(settings: Settings, question: str, as_json: bool, scope: Any) -> None:
+def ask(settings: Settings, question: str, as_json: bool, scope: Any, mode: str | None) -> None:
     """Answer one question, with numbered sources."""
     from bot.service import AnsweringService
 
-    answer = AnsweringService.open(settings).ask(_clean_question(question), scope=scope)
+    service = AnsweringService.open(settings, mode)
     if as_json:
+        answer = service.ask(_clean_question(question), scope=scope)
         click.echo(json.dumps(answer.model_dump(mode="json"), ensure_ascii=False))
     else:
-        _print_answer(answer)
+        _print_stream(service.stream(_clean_question(question), scope=scope))
 
 
 @cli.command()
+@_MODE
 @with_time_scope
 @with_settings
-def chat(settings: Settings, scope: Any) -> None:
+def chat(settings: Settings, scope: Any, mode: str | None) -> None:
     """Ask questions interactively; follow-ups use the previous turns."""
     from bot.service import AnsweringService
 
-    service = AnsweringService.open(settings)
+    service = AnsweringService.open(settings, mode)
     conversation = service.new_conversation()
     click.echo("Ask about the indexed news. /reset forgets the conversation, /quit leaves.")
     while True:
@@ -152,7 +160,7 @@ def chat(settings: Settings, scope: Any) -> None:
             click.echo("Conversation forgotten.")
         elif line:
             try:
-                _print_answer(service.ask(_clean_question(line), conversation, scope))
+                _print_stream(service.stream(_clean_question(line), conversation, scope))
             except NewsbotError as exc:
                 click.echo(f"newsbot: {exc}", err=True)
 
@@ -185,6 +193,7 @@ def chat(settings: Settings, scope: Any) -> None:
     help="Keep the index here and reuse it while the corpus is unchanged.",
 )
 @click.option("--no-dates", is_flag=True, help="Ignore question dates (no date preference).")
+@_MODE
 @with_settings
 def evaluate(
     settings: Settings,
@@ -194,6 +203,7 @@ def evaluate(
     as_json: bool,
     index_dir: Path | None,
     no_dates: bool,
+    mode: str | None,
 ) -> None:
     """Measure retrieval (hit@k, MRR@10) and answers on a labelled question set."""
     import tempfile
@@ -208,7 +218,7 @@ def evaluate(
         settings = settings.model_copy(update={"data_dir": index_dir or Path(scratch)})
         with RichIngestProgress() as progress:
             ingest_s = evaluation.prepare_index(settings, corpus, progress)
-        service = AnsweringService.open(settings)
+        service = AnsweringService.open(settings, mode)
         with query_progress(len(labelled)) as advance:
             report = evaluation.evaluate(service, labelled, k, not no_dates, advance)
     report.ingest_s = ingest_s
@@ -287,8 +297,33 @@ def _clean_question(question: str) -> str:
     return cleaned
 
 
+def _print_stream(items: Iterator[str | Answer]) -> None:
+    """Print LLM text as it arrives, then the checked answer and its sources."""
+    streamed = False
+    for item in items:
+        if isinstance(item, str):
+            click.echo(item, nl=False)
+            streamed = True
+            continue
+        if streamed:
+            click.echo()
+            if item.mode == "llm":
+                _print_sources(item)
+                return
+            click.echo()
+        _print_answer(item)
+
+
 def _print_answer(answer: Answer) -> None:
+    if answer.notice:
+        click.echo(f"newsbot: {answer.notice}", err=True)
+    if answer.mode == "extractive-fallback":
+        click.echo("[extractive answer]")
     click.echo(answer.text)
+    _print_sources(answer)
+
+
+def _print_sources(answer: Answer) -> None:
     if not answer.citations:
         return
     click.echo(click.style("\nSources", bold=True))

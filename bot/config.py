@@ -38,10 +38,28 @@ class RetrievalSettings(Section):
 class AnswerSettings(Section):
     """How answers are written."""
 
-    mode: Literal["extractive"] = "extractive"
+    mode: Literal["extractive", "llm"] = "extractive"
     min_evidence: float = Field(0.3, ge=0.0, le=2.0)
     max_sentences: int = Field(2, ge=1, le=10)
     history_turns: int = Field(3, ge=0, le=50)
+
+
+class LLMSettings(Section):
+    """The chat model for `answer.mode: llm`. API keys come from the environment."""
+
+    provider: Literal["llamacpp", "openai", "ollama"] = "llamacpp"
+    model: str | None = None
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    model_path: Path | None = None
+    n_ctx: int = Field(2048, ge=256, le=1_048_576)
+    n_threads: int | None = Field(None, ge=1, le=256)
+    temperature: float = Field(0.1, ge=0.0, le=2.0)
+    max_tokens: int = Field(200, ge=16, le=32_768)
+    context_tokens: int = Field(1200, ge=64, le=1_000_000)
+    timeout_s: float = Field(60.0, gt=0.0)
+    min_support: float = Field(0.6, ge=0.0, le=1.0)
+    prompts_dir: Path | None = None
 
 
 class TelegramSettings(Section):
@@ -74,6 +92,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
     ingest: IngestSettings = IngestSettings()
+    llm: LLMSettings = LLMSettings()
     telegram: TelegramSettings = TelegramSettings()
     logging: LoggingSettings = LoggingSettings()
 

@@ -49,6 +49,7 @@ class EvalReport:
     mrr10: float | None = None
     answer_contained: float | None = None
     abstained: float = 0.0
+    grounding_replaced: float | None = None
     p50_ms: float = 0.0
     p95_ms: float = 0.0
     ingest_s: float = 0.0
@@ -68,6 +69,7 @@ class EvalReport:
             "n": self.n,
             "p50_ms": self.p50_ms,
             "p95_ms": self.p95_ms,
+            "grounding_replaced": self.grounding_replaced,
             "ingest_s": self.ingest_s,
             "n_retrieval": self.n_retrieval,
             "n_answers": self.n_answers,
@@ -197,6 +199,7 @@ def evaluate(
     rr: list[float] = []
     contained: list[bool] = []
     abstained = 0
+    replaced: list[bool] = []
     latencies: list[float] = []
     answer_k = service.settings.retrieval.k
     for query in queries:
@@ -214,6 +217,8 @@ def evaluate(
         if query.answers:
             contained.append(contains_answer(answer.text, query.answers))
         abstained += answer.abstained
+        if answer.grounding is not None or answer.mode != "extractive":
+            replaced.append(answer.mode == "extractive-fallback")
         if on_query:
             on_query()
     return EvalReport(
@@ -222,6 +227,7 @@ def evaluate(
         mrr10=statistics.fmean(rr) if rr else None,
         answer_contained=statistics.fmean(contained) if contained else None,
         abstained=abstained / len(queries),
+        grounding_replaced=statistics.fmean(replaced) if replaced else None,
         p50_ms=percentile(latencies, 50),
         p95_ms=percentile(latencies, 95),
         n_retrieval=len(rr),

@@ -104,6 +104,8 @@ def eval_table(report: "EvalReport", k: int) -> None:
     table.add_row("MRR@10", fmt(report.mrr10))
     table.add_row("answer contained", fmt(report.answer_contained))
     table.add_row("abstained", fmt(report.abstained))
+    if report.grounding_replaced is not None:
+        table.add_row("LLM answers replaced by grounding", fmt(report.grounding_replaced))
     table.add_row("query p50 / p95", f"{report.p50_ms:.0f} / {report.p95_ms:.0f} ms")
     table.add_row("ingest", f"{report.ingest_s:.1f} s")
     Console().print(table)

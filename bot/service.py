@@ -4,16 +4,20 @@
 """
 
 import logging
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
 from bot.answer import Answer
+from bot.condense import Condenser
 from bot.config import Settings
 from bot.conversation import Conversation
 from bot.extractive import ExtractiveAnswerer
+from bot.generative import GenerativeAnswerer
+from bot.llm import ChatModel, LLMUnavailable, approximate_token_counter, make_chat_model
 from index.embeddings import load_query_embeddings, resolve_model
 from index.errors import EmptyIndexError
 from index.lexical import open_lexical
@@ -39,19 +43,28 @@ class IndexStats:
     location: str
 
 
-def build_chain(retriever: "BaseRetriever", answerer: ExtractiveAnswerer) -> Runnable:
+def build_chain(retriever: "BaseRetriever", answerer: "Answerer") -> Runnable:
     """retriever | answerer, as one LCEL runnable from {standalone, scope} to Answer."""
-    retrieve = RunnableLambda(lambda x: retriever.invoke(x["standalone"], scope=x["scope"]))
-    answer = RunnableLambda(lambda x: answerer.answer(x["standalone"], x["chunks"]))
+    retrieve: Runnable = RunnableLambda(
+        lambda x: retriever.invoke(x["standalone"], scope=x["scope"])
+    )
+    answer: Runnable = RunnableLambda(lambda x: answerer.answer(x["standalone"], x["chunks"]))
     return RunnablePassthrough.assign(chunks=retrieve) | answer
+
+
+class Answerer(Protocol):
+    """Either answerer: extractive, or generative with its grounding check."""
+
+    def answer(self, question: str, chunks: Sequence["Document"]) -> Answer: ...
 
 
 class AnsweringService:
     """Answers questions over the index; shared by the CLI and Telegram."""
 
-    def __init__(self, settings: Settings, store: ChunkStore) -> None:
+    def __init__(self, settings: Settings, store: ChunkStore, mode: str | None = None) -> None:
         self.settings = settings
         self.store = store
+        self.mode = mode or settings.answer.mode
         embeddings = load_query_embeddings(settings.embedding)
         r = settings.retrieval
         weights = FusionWeights(
@@ -59,17 +72,22 @@ class AnsweringService:
         )
         lexical = open_lexical(store) if r.lexical_weight else None
         self.retriever = make_retriever(store, embeddings, lexical, r.k, r.fetch_k, weights)
-        self.answerer = answerer = ExtractiveAnswerer(
+        self.extractive = ExtractiveAnswerer(
             settings.retrieval.min_score,
             settings.answer.min_evidence,
             settings.answer.max_sentences,
         )
-        self.chain = build_chain(self.retriever, answerer)
+        self.generative: GenerativeAnswerer | None = None
+        self.condenser: Condenser | None = None
+        if self.mode == "llm":
+            self.generative, self.condenser = _generative(settings, self.extractive)
+        self.answerer: Answerer = self.generative or self.extractive
+        self.chain = build_chain(self.retriever, self.answerer)
 
     @classmethod
-    def open(cls, settings: Settings) -> "AnsweringService":
+    def open(cls, settings: Settings, mode: str | None = None) -> "AnsweringService":
         """Open the existing index in the configured data directory."""
-        return cls(settings, open_existing(settings.data_dir))
+        return cls(settings, open_existing(settings.data_dir), mode)
 
     def new_conversation(self) -> Conversation:
         """A conversation that remembers the configured number of turns."""
@@ -86,7 +104,7 @@ class AnsweringService:
         Without a scope, the question is asked as of today: nearer articles rank higher.
         """
         self._require_articles()
-        standalone = conversation.standalone(question) if conversation else question
+        standalone = self._standalone(question, conversation)
         scope = scope or TimeScope(as_of=date.today())
         answer: Answer = self.chain.invoke(
             {"question": question, "standalone": standalone, "scope": scope}
@@ -94,6 +112,38 @@ class AnsweringService:
         if conversation is not None:
             conversation.add(question, standalone, answer)
         return answer
+
+    def stream(
+        self,
+        question: str,
+        conversation: Conversation | None = None,
+        scope: TimeScope | None = None,
+    ) -> Iterator[str | Answer]:
+        """Like `ask`, but yield the LLM's text as it arrives, then the final `Answer`.
+
+        In extractive mode only the `Answer` is yielded.
+        """
+        self._require_articles()
+        standalone = self._standalone(question, conversation)
+        chunks = self.retriever.invoke(standalone, scope=scope or TimeScope(as_of=date.today()))
+        final: Answer | None = None
+        if self.generative is None:
+            final = self.extractive.answer(standalone, chunks)
+            yield final
+        else:
+            for item in self.generative.stream(standalone, chunks):
+                if isinstance(item, Answer):
+                    final = item
+                yield item
+        if conversation is not None and final is not None:
+            conversation.add(question, standalone, final)
+
+    def _standalone(self, question: str, conversation: Conversation | None) -> str:
+        if conversation is None:
+            return question
+        if self.condenser is not None:
+            return self.condenser.standalone(question, conversation)
+        return conversation.standalone(question)
 
     def retrieve(
         self, question: str, *, k: int, scope: TimeScope | None = None
@@ -129,3 +179,28 @@ class AnsweringService:
             model=resolve_model(self.settings.embedding.model),
             location=str(self.store.path),
         )
+
+
+def _generative(
+    settings: Settings, extractive: ExtractiveAnswerer
+) -> tuple[GenerativeAnswerer, Condenser | None]:
+    """The LLM answerer; when the model can't be built, one that always falls back."""
+    llm = settings.llm
+    chat: ChatModel | None = None
+    unavailable: str | None = None
+    try:
+        chat = make_chat_model(llm, approximate_token_counter())
+    except LLMUnavailable as exc:
+        log.warning("LLM unavailable: %s", exc)
+        unavailable = str(exc)
+    generative = GenerativeAnswerer(
+        chat,
+        extractive,
+        context_tokens=llm.context_tokens,
+        max_tokens=llm.max_tokens,
+        min_support=llm.min_support,
+        prompts_dir=llm.prompts_dir,
+        unavailable=unavailable,
+    )
+    condenser = Condenser(chat.model, llm.prompts_dir, generative.lock) if chat else None
+    return generative, condenser
