@@ -1,6 +1,7 @@
 """What every front end shows: an answer and the sources it quotes."""
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -20,6 +21,22 @@ class Citation(BaseModel):
     score: float
     start: int
     end: int
+
+
+def cite(n: int, meta: Mapping[str, Any], snippet: str, start: int, end: int) -> Citation:
+    """A citation of a chunk (by its stored metadata) quoting `snippet` at [start, end)."""
+    return Citation(
+        n=n,
+        article_id=meta["article_id"],
+        title=meta.get("title", ""),
+        date=meta.get("date") or None,
+        source=meta.get("source") or None,
+        url=meta.get("url") or None,
+        snippet=snippet,
+        score=round(float(meta.get("score", 0.0)), 4),
+        start=start,
+        end=end,
+    )
 
 
 class Answer(BaseModel):

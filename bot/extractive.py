@@ -17,7 +17,7 @@ from typing import Any
 from langchain_core.documents import Document
 
 from bot import lexical
-from bot.answer import NOT_FOUND, Answer, Citation
+from bot.answer import NOT_FOUND, Answer, Citation, cite
 from index.sentences import sentence_spans
 
 _CHUNK_WEIGHT = 0.5
@@ -102,16 +102,4 @@ def _candidates(chunks: Sequence[Document]) -> list[Candidate]:
 
 
 def _citation(n: int, candidate: Candidate) -> Citation:
-    meta = candidate.meta
-    return Citation(
-        n=n,
-        article_id=meta["article_id"],
-        title=meta.get("title", ""),
-        date=meta.get("date") or None,
-        source=meta.get("source") or None,
-        url=meta.get("url") or None,
-        snippet=candidate.text,
-        score=round(candidate.chunk_score, 4),
-        start=candidate.start,
-        end=candidate.end,
-    )
+    return cite(n, candidate.meta, candidate.text, candidate.start, candidate.end)

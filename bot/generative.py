@@ -16,7 +16,7 @@ from langchain_core.documents import Document
 from langchain_core.output_parsers import StrOutputParser
 
 from bot import grounding
-from bot.answer import Answer, Citation
+from bot.answer import Answer, Citation, cite
 from bot.extractive import ExtractiveAnswerer
 from bot.llm import ChatModel
 from bot.prompts import load_prompt
@@ -153,15 +153,4 @@ def _citation(n: int, doc: Document, answer_text: str) -> Citation:
     spans = sentence_spans(doc.page_content) or [(0, len(doc.page_content))]
     start, end = max(spans, key=lambda s: len(wanted & set(terms(doc.page_content[s[0] : s[1]]))))
     base = int(meta["start"])
-    return Citation(
-        n=n,
-        article_id=meta["article_id"],
-        title=meta.get("title", ""),
-        date=meta.get("date") or None,
-        source=meta.get("source") or None,
-        url=meta.get("url") or None,
-        snippet=doc.page_content[start:end],
-        score=round(float(meta.get("score", 0.0)), 4),
-        start=base + start,
-        end=base + end,
-    )
+    return cite(n, meta, doc.page_content[start:end], base + start, base + end)

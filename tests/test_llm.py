@@ -51,39 +51,40 @@ def llamacpp_service(sample_data_dir: Path) -> AnsweringService:
     return AnsweringService.open(llm_settings(sample_data_dir), mode="llm")
 
 
-@pytest.fixture(scope="module")
-def openai_server() -> Iterator[str]:
-    """llama-cpp-python's OpenAI-compatible server with the packaged GGUF."""
+def start_llama_server() -> tuple["subprocess.Popen[bytes]", str]:
+    """llama-cpp-python's OpenAI-compatible server with the packaged GGUF, once it answers."""
     port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(packaged_smollm()),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--n_ctx",
-            "2048",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    command = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(packaged_smollm()),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        "2048",
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         assert process.poll() is None, "llama_cpp.server exited"
         try:
             if httpx.get(f"{base}/models", timeout=1).status_code == 200:
-                break
+                return process, base
         except httpx.HTTPError:
             time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail("llama_cpp.server did not start within 60 s")
+    process.kill()
+    pytest.fail("llama_cpp.server did not start within 120 s")
+
+
+@pytest.fixture(scope="module")
+def openai_server() -> Iterator[str]:
+    """One server for the module."""
+    process, base = start_llama_server()
     yield base
     process.terminate()
     process.wait(timeout=10)
@@ -141,30 +142,7 @@ def test_openai_provider_streams_from_a_real_server(
 
 
 def test_server_stopped_mid_test_falls_back_with_a_notice(sample_data_dir: Path) -> None:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(packaged_smollm()),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{base}/models", timeout=1)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.2)
+    process, base = start_llama_server()
     settings = llm_settings(sample_data_dir, provider="openai", base_url=base, timeout_s=5)
     service = AnsweringService.open(settings, mode="llm")
     process.terminate()
