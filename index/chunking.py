@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
 _SPECIAL_TOKENS = 2  # [CLS] and [SEP], added by the model around every text
+_JOIN_SLACK = 4  # word pieces can merge differently across sentence joins
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class Chunker:
     def chunk(self, article: Article) -> list[Chunk]:
         """All chunks of one article, in order."""
         prefix = context_prefix(article)
-        budget = self.max_tokens - _SPECIAL_TOKENS - self._count([prefix])[0]
+        budget = self.max_tokens - _SPECIAL_TOKENS - _JOIN_SLACK - self._count([prefix])[0]
         budget = max(budget, 16)
         pieces = self._pieces(article.text, sentence_spans(article.text), budget)
         spans = self._group(pieces, budget)
@@ -63,7 +64,7 @@ class Chunker:
                 text=article.text[start:end],
                 embed_text=prefix + article.text[start:end],
             )
-            for i, (start, end) in enumerate(spans)
+            for i, (start, end) in enumerate(s for s in spans if _has_words(article.text, s))
         ]
 
     def _count(self, texts: list[str]) -> list[int]:
@@ -104,6 +105,11 @@ class Chunker:
                 back = j - 1  # carry at least the last sentence, unless it is huge
             i = back
         return chunks
+
+
+def _has_words(text: str, span: Span) -> bool:
+    """Whether a span holds anything worth embedding (not just dashes or bullets)."""
+    return any(ch.isalnum() for ch in text[span[0] : span[1]])
 
 
 def _cut_long(

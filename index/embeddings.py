@@ -68,7 +68,11 @@ def load_document_encoder(settings: EmbeddingSettings) -> DocumentEncoder:
     """Load the sentence-transformers model for embedding chunks."""
     embeddings = _huggingface_embeddings(settings)
     model = embeddings._client  # langchain-huggingface has no public accessor for it
-    tokenizer = model.tokenizer.backend_tokenizer
+    # A private copy: encoding switches truncation and padding on in the model's own
+    # tokenizer, which would make every count come out at the padded length.
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_str(model.tokenizer.backend_tokenizer.to_str())
     tokenizer.no_truncation()
     tokenizer.no_padding()
     return DocumentEncoder(embeddings, tokenizer, int(model.max_seq_length or 512))

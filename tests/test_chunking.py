@@ -61,3 +61,20 @@ def test_short_article_is_one_chunk(encoder: DocumentEncoder) -> None:
     article = Article(id="s", text="Just one sentence.", title="T", origin="test")
     (chunk,) = Chunker(encoder.tokenizer, 256, 48).chunk(article)
     assert (chunk.start, chunk.end, chunk.embed_text) == (0, 18, "T\nJust one sentence.")
+
+
+def test_counts_stay_right_after_the_model_has_encoded(encoder: DocumentEncoder) -> None:
+    """Encoding turns on truncation and padding in the model's tokenizer; ours must not care."""
+    article = sample_article()
+    before = Chunker(encoder.tokenizer, encoder.window, 48).chunk(article)
+    encoder.embeddings.embed_documents(["a short text", "a somewhat longer text to pad against"])
+    after = Chunker(encoder.tokenizer, encoder.window, 48).chunk(article)
+    assert [(c.start, c.end) for c in after] == [(c.start, c.end) for c in before]
+    assert len(after) <= 6
+
+
+def test_chunks_without_words_are_dropped(encoder: DocumentEncoder) -> None:
+    text = "First real sentence here.\n\n—\n\n•\n\nSecond real sentence here."
+    article = Article(id="d", text=text, title="T", origin="test")
+    chunks = Chunker(encoder.tokenizer, 32, 0).chunk(article)
+    assert all(any(ch.isalnum() for ch in c.text) for c in chunks)
