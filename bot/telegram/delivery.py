@@ -62,20 +62,29 @@ async def edit_html(
 
 @contextlib.asynccontextmanager
 async def typing(bot: Bot, chat_id: int, every_s: float = TYPING_EVERY_S) -> AsyncIterator[None]:
-    """Show "typing…" in the chat until the block ends, repeating it every `every_s`."""
+    """Show "typing…" in the chat while the block runs, repeated every `every_s`.
 
-    async def keep_typing() -> None:
+    The first action is sent alongside the work and always completes before the block
+    is left, so it can neither be lost to a fast answer nor arrive after the answer.
+    """
+
+    async def show() -> None:
+        try:
+            await bot.send_chat_action(chat_id, ChatAction.TYPING)
+        except TelegramError as error:  # cosmetic: never fail the answer over it
+            log.debug("chat action failed in chat %s: %s", chat_id, error)
+
+    async def repeat() -> None:
         while True:
-            try:
-                await bot.send_chat_action(chat_id, ChatAction.TYPING)
-            except TelegramError as error:  # cosmetic: never fail the answer over it
-                log.debug("chat action failed in chat %s: %s", chat_id, error)
             await asyncio.sleep(every_s)
+            await show()
 
-    task = asyncio.create_task(keep_typing(), name=f"typing:{chat_id}")
+    first = asyncio.create_task(show(), name=f"typing:{chat_id}")
+    repeating = asyncio.create_task(repeat(), name=f"typing-repeat:{chat_id}")
     try:
         yield
     finally:
-        task.cancel()
+        repeating.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await task
+            await repeating
+        await first

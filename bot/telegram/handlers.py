@@ -7,7 +7,7 @@ from telegram import BotCommand, Message, Update
 from telegram.error import NetworkError, RetryAfter, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
-from bot.answer import Answer
+from bot.answer import NOT_FOUND, Answer
 from bot.telegram.access import is_addressed, is_allowed, question_text
 from bot.telegram.delivery import edit_html, reply_html, typing
 from bot.telegram.formatting import answer_parts, escape
@@ -161,7 +161,7 @@ async def question(update: Update, context: Context) -> None:
 
 async def send_answer(message: Message, answer: Answer, turn: int) -> None:
     """Reply with the answer, split if long; the Sources button goes under the last part."""
-    parts = answer_parts(answer)
+    parts = answer_parts(answer) or [(escape(NOT_FOUND), NOT_FOUND)]
     for i, (html, plain) in enumerate(parts):
         last = i == len(parts) - 1
         markup = sources_button(turn) if last and answer.citations else None
