@@ -13,6 +13,7 @@ from bot.telegram.delivery import edit_html, reply_html, typing
 from bot.telegram.formatting import answer_parts, escape
 from bot.telegram.sources import page_markup, page_text, parse_callback, sources_button
 from bot.telegram.state import ChatData, Context, UserData
+from bot.telegram.streaming import stream_answer
 from index.errors import EmptyIndexError
 
 log = logging.getLogger(__name__)
@@ -154,6 +155,9 @@ async def question(update: Update, context: Context) -> None:
             await message.reply_text(SLOW_DOWN.format(n=per_minute))
         return
     chat = _chat_data(context)
+    if context.bot_data.streams:
+        await stream_answer(message, context, text, chat)
+        return
     async with typing(context.bot, message.chat_id):
         answer = await context.bot_data.run(context.bot_data.answer, text, chat)
     await send_answer(message, answer, chat.remember(answer))

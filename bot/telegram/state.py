@@ -9,7 +9,7 @@ which is what makes it safe for a worker thread to extend a chat's conversation.
 import asyncio
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
@@ -72,6 +72,21 @@ class BotData:
         if chat.conversation is None:
             chat.conversation = service.new_conversation()
         return service.ask(question, chat.conversation)
+
+    @property
+    def streams(self) -> bool:
+        """Whether answers are written by the LLM and worth streaming (`answer.mode: llm`)."""
+        return self.settings.answer.mode == "llm"
+
+    def stream(self, question: str, chat: "ChatData") -> Iterator[str | Answer]:
+        """Like `answer`, but yield the LLM's text pieces, then the `Answer` (blocking)."""
+        fail_on = self.settings.telegram.fail_on
+        if fail_on and fail_on in question:
+            raise RuntimeError("injected failure: the question contains telegram.fail_on")
+        service = self.service()
+        if chat.conversation is None:
+            chat.conversation = service.new_conversation()
+        yield from service.stream(question, chat.conversation)
 
 
 class ChatData:
