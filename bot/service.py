@@ -65,6 +65,7 @@ class AnsweringService:
         self.settings = settings
         self.store = store
         self.mode = mode or settings.answer.mode
+        self._has_articles = False
         embeddings = load_query_embeddings(settings.embedding)
         r = settings.retrieval
         weights = FusionWeights(
@@ -157,7 +158,10 @@ class AnsweringService:
         return self.answerer.answer(question, chunks)
 
     def _require_articles(self) -> None:
-        if self.store.count() == 0:
+        if self._has_articles:  # once seen, don't pay for a count on every question
+            return
+        self._has_articles = self.store.count() > 0
+        if not self._has_articles:
             raise EmptyIndexError(
                 f"the index in {self.settings.data_dir} is empty; "
                 "add articles with: newsbot ingest PATH"
