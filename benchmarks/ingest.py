@@ -25,8 +25,6 @@ import re
 import resource
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -34,6 +32,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from report import print_table
 
 REPO = Path(__file__).resolve().parent.parent
 ARTICLES = REPO.parent / "shared" / "eval" / "realtimeqa-2023-articles" / "articles.jsonl"
@@ -92,7 +92,7 @@ def main() -> None:
         os.environ.setdefault(key, value)
     scratch = Path(tempfile.mkdtemp(prefix="newsbot-bench-ingest-"))
     try:
-        _print_table("ingest benchmark", run(args, scratch))
+        print_table("ingest benchmark", run(args, scratch))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -389,30 +389,6 @@ def _breakdown(timings: Timings, total: float, parse_s: float) -> list[tuple[str
     rest = total - parse_s - sum(timings.seconds.get(n, 0.0) for n in main_thread)
     rows.append(("  rest: waiting on writer etc.", f"{rest:7.1f} s         {rest / total:6.1%}"))
     return rows
-
-
-def revision() -> str:
-    """The repository's commit, marked when the working tree has changes."""
-    done = subprocess.run(
-        ["git", "-C", str(REPO), "describe", "--always", "--dirty"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return done.stdout.strip() or "unknown"
-
-
-def _print_table(title: str, rows: list[tuple[str, str]]) -> None:
-    width = max(len(label) for label, _ in rows)
-    import torch
-
-    print(
-        f"\n{title} ({time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, "
-        f"torch threads {torch.get_num_threads()}, python {sys.version.split()[0]}, "
-        f"code {revision()})"
-    )
-    for label, value in rows:
-        print(f"  {label:<{width}}  {value}")
 
 
 if __name__ == "__main__":

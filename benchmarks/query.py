@@ -25,6 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from report import print_table
+
 REPO = Path(__file__).resolve().parent.parent
 QUERIES = REPO.parent / "shared" / "eval" / "realtimeqa-2023-articles" / "queries.jsonl"
 DATA_DIR = Path("/work/bench-data/articles")
@@ -53,7 +55,7 @@ def main() -> None:
     rows = warm(args, measured, warmup)
     if args.cold_runs:
         rows += cold(args, measured[0]["question"])
-    _print_table("query benchmark", rows)
+    print_table("query benchmark", rows)
 
 
 def _parse_args() -> argparse.Namespace:
@@ -272,28 +274,6 @@ def _against(seconds: float, goal: str) -> str:
 
 def _met(value: float, goal: str) -> str:
     return "met" if value <= _GOALS[goal] else "NOT met"
-
-
-def revision() -> str:
-    """The repository's commit, marked when the working tree has changes."""
-    done = subprocess.run(
-        ["git", "-C", str(REPO), "describe", "--always", "--dirty"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return done.stdout.strip() or "unknown"
-
-
-def _print_table(title: str, rows: list[tuple[str, str]]) -> None:
-    width = max(len(label) for label, _ in rows)
-    print(
-        f"\n{title} ({time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, "
-        f"load average {os.getloadavg()[0]:.1f}, python {sys.version.split()[0]}, "
-        f"code {revision()})"
-    )
-    for label, value in rows:
-        print(f"  {label:<{width}}  {value}")
 
 
 if __name__ == "__main__":
