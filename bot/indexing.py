@@ -1,15 +1,20 @@
 """Ingest as every entry point runs it: lock, load the model, ingest, resync BM25."""
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from bot.config import Settings
+from index.articles import Article
 from index.ingest import IngestProgress, IngestReport
 
 
 def ingest_paths(
-    settings: Settings, paths: list[Path], progress: IngestProgress | None = None
+    settings: Settings,
+    paths: list[Path],
+    progress: IngestProgress | None = None,
+    articles: Iterable[Article] = (),
 ) -> IngestReport:
-    """Ingest files and folders into the configured data directory."""
+    """Ingest files and folders (and articles already loaded) into the data directory."""
     from index.chunking import Chunker
     from index.embeddings import load_document_encoder
     from index.ingest import Ingestor
@@ -29,7 +34,7 @@ def ingest_paths(
             progress=progress,
         )
         try:
-            report = ingestor.ingest(paths)
+            report = ingestor.ingest(paths, articles)
         finally:
             # also after an interruption: what was stored must be searchable by words too
             if ingestor.changed or not lexical_dir(store).exists():

@@ -4,7 +4,9 @@ NewsbotError          anything the user can fix; the message says what and how
 ├── DataDirError      the data directory can't be created or written
 ├── StoreLockedError  another process is writing the same index
 ├── EmptyIndexError   nothing has been ingested yet
-└── ModelError        the embedding model can't be loaded
+├── ModelError        the embedding model can't be loaded
+└── FetchError        a web page or feed can't be fetched or used (one line per URL)
+    └── UnsafeURLError  the URL points at a private or local address, or isn't http(s)
 """
 
 
@@ -26,3 +28,15 @@ class EmptyIndexError(NewsbotError):
 
 class ModelError(NewsbotError):
     """The embedding model can't be loaded."""
+
+
+class FetchError(NewsbotError):
+    """A web page or feed can't be fetched, or holds no usable article or entries."""
+
+
+class UnsafeURLError(FetchError):
+    """The URL is not http(s), or resolves to a private, loopback or link-local address."""
+
+
+class StoreUnavailableError(NewsbotError):
+    """The Chroma server can't be reached; the message names host and port."""

@@ -6,6 +6,7 @@ deleted before its new ones land; chunk 0, which marks an article complete, is
 written last.
 """
 
+import itertools
 import logging
 import time
 from collections.abc import Iterable, Iterator
@@ -91,18 +92,19 @@ class Ingestor:
         self.progress = progress or _Silent()
         self.changed = False  # whether anything was written or deleted
 
-    def ingest(self, paths: Iterable[Path]) -> IngestReport:
-        """Ingest files and directories; problems are collected, not raised."""
+    def ingest(self, paths: Iterable[Path], articles: Iterable[Article] = ()) -> IngestReport:
+        """Ingest files and directories, and articles already loaded (e.g. fetched pages).
+
+        Problems are collected, not raised.
+        """
         started = time.perf_counter()
         report = IngestReport()
         files, report.problems = find_files(paths)
         self.progress.files_found(len(files))
         stored = self.store.articles()
         plan = _Plan(stored, report)
-        chunked = (
-            (article, self.chunker.chunk(article))
-            for article in plan.changed(self._load(files, report))
-        )
+        loaded = itertools.chain(self._load(files, report), articles)
+        chunked = ((article, self.chunker.chunk(article)) for article in plan.changed(loaded))
         with ThreadPoolExecutor(1, thread_name_prefix="chunk-writer") as writer:
             last_write: Future[None] | None = None
             for batch, starting in _batches(chunked, self.encode_batch, self.progress):

@@ -38,3 +38,39 @@ class IngestSettings(Section):
 
     max_file_mb: float = Field(50.0, gt=0)
     lock_timeout_s: float = Field(0.0, ge=0)
+
+
+class FetchSettings(Section):
+    """How web pages and feeds are fetched (timeouts, limits, politeness, safety)."""
+
+    timeout_s: float = Field(20.0, gt=0, le=600)
+    max_page_mb: float = Field(5.0, gt=0, le=1000)
+    user_agent: str = Field("newsbot/0.1 (news question-answering bot)", min_length=1)
+    per_host_requests: int = Field(2, ge=1, le=64)
+    workers: int = Field(8, ge=1, le=64)
+    retries: int = Field(2, ge=0, le=10)
+    backoff_s: float = Field(1.0, ge=0, le=60)
+    max_redirects: int = Field(5, ge=0, le=30)
+    respect_robots: bool = True
+    allow_private: bool = False
+
+
+class StoreSettings(Section):
+    """Where the chunks live: an embedded Chroma in data_dir, or a Chroma server.
+
+    The server's auth token is read from the environment variable named by
+    `auth_token_env`, never from the config file.
+    """
+
+    backend: Literal["embedded", "server"] = "embedded"
+    host: str = "localhost"
+    port: int = Field(8000, ge=1, le=65535)
+    ssl: bool = False
+    auth_token_env: str = "CHROMA_AUTH_TOKEN"
+    auth_header: Literal["Authorization", "X-Chroma-Token"] = "Authorization"
+    tenant: str = "default_tenant"
+    database: str = "default_database"
+    collection: str = Field("news_chunks", min_length=3, max_length=512)
+    retries: int = Field(5, ge=0, le=100)
+    retry_backoff_s: float = Field(1.0, ge=0.0, le=60.0)
+    refresh_s: float = Field(10.0, ge=0.0, le=3600.0)

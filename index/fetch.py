@@ -1,0 +1,191 @@
+"""Polite, bounded HTTP fetching with httpx, for web pages, feeds and robots.txt.
+
+Every request names newsbot in its User-Agent, has a timeout and a size cap (the body
+is streamed and abandoned past `fetch.max_page_mb`), and waits for one of a few slots
+per host. 5xx answers and timeouts are retried with exponential backoff. Redirects
+are followed by hand so that each hop is checked again by the SSRF guard (guard.py)
+and by robots.txt, which is respected unless `fetch.respect_robots` is off.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import TracebackType
+from urllib.parse import urljoin, urlsplit
+from urllib.robotparser import RobotFileParser
+
+import httpx
+
+from index.errors import FetchError
+from index.guard import check_url
+from index.settings import FetchSettings
+
+log = logging.getLogger(__name__)
+
+_REDIRECTS = {301, 302, 303, 307, 308}
+
+
+@dataclass(frozen=True)
+class Page:
+    """One fetched resource: its final URL, status, media type, body and headers."""
+
+    url: str
+    status: int
+    content_type: str = ""
+    body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def not_modified(self) -> bool:
+        """Whether a conditional request was answered 304 Not Modified."""
+        return self.status == 304
+
+
+class Fetcher:
+    """Fetches URLs under the configured limits; safe to share between threads."""
+
+    def __init__(
+        self, settings: FetchSettings, transport: httpx.BaseTransport | None = None
+    ) -> None:
+        self.settings = settings
+        self.max_bytes = int(settings.max_page_mb * 1_000_000)
+        self.client = httpx.Client(
+            timeout=settings.timeout_s,
+            follow_redirects=False,
+            headers={"User-Agent": settings.user_agent},
+            transport=transport,
+        )
+        self._slots: dict[str, threading.BoundedSemaphore] = {}
+        self._robots: dict[str, RobotFileParser] = {}
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> "Fetcher":
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.client.close()
+
+    def get(self, url: str, headers: Mapping[str, str] | None = None) -> Page:
+        """GET a URL, following checked redirects; FetchError with a one-line reason."""
+        seen: set[str] = set()
+        for _ in range(self.settings.max_redirects + 1):
+            if url in seen:
+                raise FetchError(f"redirect loop (back to {url})")
+            seen.add(url)
+            check_url(url, self.settings.allow_private)
+            if self.settings.respect_robots and not self._robots_allow(url):
+                raise FetchError("robots.txt disallows fetching this URL")
+            page = self._request(url, headers or {})
+            location = page.headers.get("location")
+            if page.status in _REDIRECTS and location:
+                url = urljoin(url, location)
+                continue
+            if page.status >= 400:
+                raise FetchError(f"HTTP {page.status} {_reason(page.status)}".rstrip())
+            return page
+        raise FetchError(f"too many redirects (more than {self.settings.max_redirects})")
+
+    def _request(self, url: str, headers: Mapping[str, str]) -> Page:
+        """One request, retried with backoff on 5xx answers and timeouts."""
+        attempts = self.settings.retries + 1
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            try:
+                with self._slot(urlsplit(url).netloc):
+                    page = self._once(url, headers)
+            except httpx.TimeoutException:
+                if last:
+                    raise FetchError(f"timed out after {self.settings.timeout_s:g}s") from None
+            except httpx.TransportError as exc:
+                raise FetchError(f"can't connect ({_describe(exc)})") from None
+            else:
+                if page.status < 500 or last:
+                    return page
+            delay = self.settings.backoff_s * 2**attempt
+            log.info("retrying %s in %.1fs", url, delay)
+            time.sleep(delay)
+        raise AssertionError("unreachable")
+
+    def _once(self, url: str, headers: Mapping[str, str]) -> Page:
+        """Send one GET; the body is read (up to the cap) only for successful answers."""
+        with self.client.stream("GET", url, headers=dict(headers)) as response:
+            kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+            body = b""
+            if 200 <= response.status_code < 300:
+                body = self._read_capped(response)
+            return Page(url, response.status_code, kind, body, dict(response.headers))
+
+    def _read_capped(self, response: httpx.Response) -> bytes:
+        """The response body; FetchError as soon as it exceeds the size cap."""
+        limit = self.settings.max_page_mb
+        length = response.headers.get("content-length", "")
+        if length.isdigit() and int(length) > self.max_bytes:
+            raise FetchError(f"too large ({int(length) / 1e6:.1f} MB, over {limit:g} MB)")
+        body = bytearray()
+        for piece in response.iter_bytes():
+            body += piece
+            if len(body) > self.max_bytes:
+                raise FetchError(f"too large (over {limit:g} MB; raise fetch.max_page_mb)")
+        return bytes(body)
+
+    @contextmanager
+    def _slot(self, host: str) -> Iterator[None]:
+        """Hold one of the host's `fetch.per_host_requests` slots."""
+        with self._lock:
+            slot = self._slots.setdefault(
+                host, threading.BoundedSemaphore(self.settings.per_host_requests)
+            )
+        with slot:
+            yield
+
+    def _robots_allow(self, url: str) -> bool:
+        """Whether the site's robots.txt lets newsbot fetch the URL (cached per site)."""
+        parts = urlsplit(url)
+        site = f"{parts.scheme}://{parts.netloc}"
+        with self._lock:
+            parser = self._robots.get(site)
+        if parser is None:
+            parser = self._read_robots(site)
+            with self._lock:
+                self._robots[site] = parser
+        return parser.can_fetch(self.settings.user_agent, url)
+
+    def _read_robots(self, site: str) -> RobotFileParser:
+        """Fetch and parse robots.txt; missing or unreachable means everything is allowed."""
+        parser = RobotFileParser(f"{site}/robots.txt")
+        try:
+            page = self._request(f"{site}/robots.txt", {})
+        except FetchError as exc:
+            log.info("no robots.txt from %s (%s); allowing", site, exc)
+            parser.allow_all = True
+            return parser
+        if page.status in (401, 403):
+            parser.disallow_all = True
+        elif page.status >= 300:
+            parser.allow_all = True
+        else:
+            parser.parse(page.body.decode("utf-8", errors="replace").splitlines())
+        return parser
+
+
+def _reason(status: int) -> str:
+    """'Not Found' for 404, and so on."""
+    try:
+        return httpx.codes(status).phrase
+    except ValueError:
+        return ""
+
+
+def _describe(exc: httpx.TransportError) -> str:
+    """A short reason for a transport failure."""
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0][:200]

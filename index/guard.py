@@ -1,0 +1,55 @@
+"""Server-side request forgery guard: URLs from chat must not reach the bot's own network.
+
+Every URL (and every redirect hop) is checked before it is fetched: the scheme must be
+http or https, and every address the host name resolves to must be public. Private,
+loopback, link-local, multicast, reserved and unspecified addresses are refused unless
+`fetch.allow_private` is set for a trusted setup.
+"""
+
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+from index.errors import FetchError, UnsafeURLError
+
+_SCHEMES = {"http", "https"}
+
+
+def check_scheme(url: str) -> str:
+    """The URL's host name; UnsafeURLError unless it is an http(s) URL with a host."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in _SCHEMES:
+        raise UnsafeURLError(f"only http and https URLs can be fetched, not {parts.scheme}:")
+    if not parts.hostname:
+        raise UnsafeURLError("the URL has no host name")
+    return parts.hostname
+
+
+def check_url(url: str, allow_private: bool) -> None:
+    """Refuse non-http(s) URLs, and (unless allowed) hosts that resolve to private addresses."""
+    host = check_scheme(url)
+    if allow_private:
+        return
+    for address in resolve(host, urlsplit(url).port):
+        if not is_public(address):
+            raise UnsafeURLError(
+                f"{host} resolves to the private or local address {address}; refused "
+                "(set fetch.allow_private for trusted setups)"
+            )
+
+
+def resolve(host: str, port: int | None) -> set[str]:
+    """Every IP address the host name resolves to."""
+    try:
+        infos = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise FetchError(f"can't resolve host {host} ({exc.args[-1]})") from None
+    return {str(info[4][0]) for info in infos}
+
+
+def is_public(address: str) -> bool:
+    """Whether an IP address is globally routable (IPv4-mapped IPv6 is checked as IPv4)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)

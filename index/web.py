@@ -1,0 +1,82 @@
+"""Web pages as articles: fetch with `Fetcher`, extract the article with trafilatura."""
+
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import urlsplit
+
+from index.articles import Article, derived_id, slugify
+from index.errors import FetchError
+from index.fetch import Fetcher, Page
+from index.loaders import LoadProblem
+from index.metadata import date_from_url, parse_date, title_from_url
+
+HTML_TYPES = {"text/html", "application/xhtml+xml"}
+
+
+def is_url(text: str) -> bool:
+    """Whether a command-line argument is a URL rather than a path."""
+    return "://" in text and urlsplit(text).scheme.isalpha()
+
+
+def article_id(url: str) -> str:
+    """A stable id for the article at a URL: the site's name and a short hash."""
+    host = (urlsplit(url).hostname or "web").removeprefix("www.")
+    return f"{slugify(host)[:40]}-{derived_id(url)[:10]}"
+
+
+def article_from_html(html: bytes | str, url: str, fallback: dict[str, Any] | None = None) -> Article:
+    """Extract the main text and metadata of a page; FetchError when there is no article."""
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(
+        html, url=url, with_metadata=True, include_comments=False, as_dict=True
+    )
+    meta: dict[str, Any] = doc if isinstance(doc, dict) else {}
+    text = meta.get("text")
+    if not text or not text.strip():
+        raise FetchError("no article text found in the page")
+    extra = fallback or {}
+    raw_date = meta.get("date") or extra.get("date")
+    return Article(
+        id=article_id(url),
+        text=text,
+        title=meta.get("title") or extra.get("title") or title_from_url(url) or url,
+        origin=url,
+        date=(parse_date(raw_date, dayfirst=False) if raw_date else None) or date_from_url(url),
+        source=meta.get("sitename") or extra.get("source") or meta.get("hostname"),
+        url=url,
+        author=meta.get("author") or extra.get("author"),
+    )
+
+
+def article_from_page(page: Page, url: str, fallback: dict[str, Any] | None = None) -> Article:
+    """The article in a fetched page; FetchError when it isn't HTML or has no article."""
+    if page.content_type and page.content_type not in HTML_TYPES:
+        raise FetchError(f"not an HTML page ({page.content_type})")
+    return article_from_html(page.body, url, fallback)
+
+
+def fetch_article(fetcher: Fetcher, url: str, fallback: dict[str, Any] | None = None) -> Article:
+    """Fetch one page and extract its article; FetchError with a one-line reason."""
+    return article_from_page(fetcher.get(url), url, fallback)
+
+
+def fetch_articles(
+    fetcher: Fetcher,
+    urls: Iterable[str],
+    done: Callable[[str], None] | None = None,
+) -> Iterator[Article | LoadProblem]:
+    """Fetch pages concurrently, in order; each failure becomes a `LoadProblem`."""
+
+    def one(url: str) -> Article | LoadProblem:
+        try:
+            return fetch_article(fetcher, url)
+        except FetchError as exc:
+            return LoadProblem(url, str(exc))
+        finally:
+            if done:
+                done(url)
+
+    with ThreadPoolExecutor(fetcher.settings.workers, thread_name_prefix="fetch") as pool:
+        yield from pool.map(one, list(urls))
