@@ -14,7 +14,13 @@ from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import BaseSettings, InitSettingsSource, SettingsConfigDict
 
 from index.errors import NewsbotError
-from index.settings import ChunkingSettings, EmbeddingSettings, IngestSettings, Section
+from index.settings import (
+    ChunkingSettings,
+    EmbeddingSettings,
+    FetchSettings,
+    IngestSettings,
+    Section,
+)
 
 DEFAULT_CONFIG = Path("config.yaml")
 
@@ -62,10 +68,19 @@ class LLMSettings(Section):
     prompts_dir: Path | None = None
 
 
+class FeedSettings(Section):
+    """Following RSS/Atom feeds: how often to refresh them and how entries are read."""
+
+    refresh_minutes: float = Field(30.0, ge=0.0, le=10_080.0)
+    max_entries: int = Field(50, ge=1, le=10_000)
+    full_text_min_words: int = Field(150, ge=1)
+
+
 class TelegramSettings(Section):
     """The Telegram front end. The token comes from TELEGRAM_BOT_TOKEN, never from here."""
 
     allowed_user_ids: list[int] = Field(default_factory=list)
+    admin_user_ids: list[int] = Field(default_factory=list)
     allowed_chat_ids: list[int] = Field(default_factory=list)
     questions_per_minute: int = Field(10, ge=1, le=600)
     answer_workers: int = Field(2, ge=1, le=32)
@@ -92,6 +107,8 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
     ingest: IngestSettings = IngestSettings()
+    fetch: FetchSettings = FetchSettings()
+    feeds: FeedSettings = FeedSettings()
     llm: LLMSettings = LLMSettings()
     telegram: TelegramSettings = TelegramSettings()
     logging: LoggingSettings = LoggingSettings()

@@ -1,0 +1,203 @@
+"""RSS and Atom feeds: parse with feedparser, and turn new entries into articles.
+
+A refresh of one feed is a conditional GET (If-None-Match / If-Modified-Since from the
+last answer); 304 means nothing to do. Entries already seen are skipped. A new entry
+whose feed carries its full text is used as is; otherwise its page is fetched and the
+article extracted from it. Nothing is written here: `FeedUpdate` says what to ingest
+and what to remember once ingest has succeeded.
+"""
+
+import html
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from index.articles import Article
+from index.errors import FetchError
+from index.feedlist import Feed
+from index.fetch import Fetcher, Page
+from index.loaders import LoadProblem
+from index.web import article_from_html, article_from_page
+
+FEED_TYPES = {
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/rdf+xml",
+    "application/xml",
+    "text/xml",
+    "application/feed+json",
+}
+_FEED_STARTS = (b"<rss", b"<feed", b"<rdf:rdf", b"<?xml")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One feed entry: a key to remember it by, its link and what the feed says."""
+
+    key: str
+    link: str | None
+    title: str | None = None
+    date: str | None = None
+    author: str | None = None
+    content: str | None = None  # HTML of the full text when the feed carries it
+
+    def fallback(self, feed_title: str) -> dict[str, Any]:
+        """Metadata to use where the page itself says nothing."""
+        return {"title": self.title, "date": self.date, "author": self.author, "source": feed_title}
+
+
+@dataclass
+class ParsedFeed:
+    """A feed's title and entries, newest first as the feed lists them."""
+
+    title: str
+    entries: list[Entry]
+
+
+@dataclass
+class FeedUpdate:
+    """What refreshing one feed found; applied to the feed list after ingest."""
+
+    feed_id: int
+    url: str
+    title: str | None = None
+    not_modified: bool = False
+    etag: str | None = None
+    last_modified: str | None = None
+    error: str | None = None
+    articles: list[Article] = field(default_factory=list)
+    problems: list[LoadProblem] = field(default_factory=list)
+    seen: list[str] = field(default_factory=list)
+
+    def apply(self, feed: Feed, when: str) -> None:
+        """Remember the validators, the title and the entries handled."""
+        feed.refreshed = when
+        feed.error = self.error
+        if self.error or self.not_modified:
+            return
+        feed.title = self.title or feed.title
+        feed.etag, feed.last_modified = self.etag, self.last_modified
+        known = set(feed.seen)
+        feed.seen.extend(key for key in self.seen if key not in known)
+
+
+def looks_like_feed(page: Page) -> bool:
+    """Whether a fetched resource is a feed rather than a web page."""
+    if page.content_type in FEED_TYPES:
+        return True
+    head = page.body[:512].lstrip().lower()
+    return page.content_type != "text/html" and head.startswith(_FEED_STARTS)
+
+
+def parse_feed(body: bytes) -> ParsedFeed:
+    """The entries of an RSS or Atom document; FetchError when it is not a usable feed."""
+    import feedparser
+
+    parsed = feedparser.parse(body)
+    if not parsed.get("version"):
+        reason = parsed.get("bozo_exception") if parsed.get("bozo") else None
+        detail = f" ({str(reason).splitlines()[0][:120]})" if reason else ""
+        raise FetchError(f"malformed feed: not RSS or Atom{detail}")
+    entries = []
+    for item in parsed.entries:
+        link = item.get("link")
+        key = item.get("id") or link or item.get("title")
+        if not key:
+            continue
+        entries.append(
+            Entry(
+                key=str(key),
+                link=link,
+                title=item.get("title"),
+                date=item.get("published") or item.get("updated"),
+                author=item.get("author"),
+                content=_full_content(item),
+            )
+        )
+    return ParsedFeed(title=str(parsed.feed.get("title") or ""), entries=entries)
+
+
+def _full_content(item: Any) -> str | None:
+    """The entry's own HTML or text content (Atom <content>, RSS content:encoded)."""
+    for content in item.get("content") or []:
+        value = content.get("value")
+        if value and value.strip():
+            return str(value)
+    return None
+
+
+def conditional_headers(feed: Feed) -> dict[str, str]:
+    """If-None-Match / If-Modified-Since from the feed's last answer."""
+    headers = {}
+    if feed.etag:
+        headers["If-None-Match"] = feed.etag
+    if feed.last_modified:
+        headers["If-Modified-Since"] = feed.last_modified
+    return headers
+
+
+def check_feed(fetcher: Fetcher, page: Page) -> ParsedFeed:
+    """Parse a page that should be a feed; FetchError when it isn't one."""
+    if page.content_type == "text/html":
+        raise FetchError("a web page, not a feed (add it with newsbot ingest instead)")
+    return parse_feed(page.body)
+
+
+def refresh_feed(
+    fetcher: Fetcher,
+    feed: Feed,
+    min_words: int,
+    max_entries: int,
+    entry_done: Callable[[], None] | None = None,
+) -> FeedUpdate:
+    """Fetch a feed (conditionally) and the articles of its entries not seen before."""
+    update = FeedUpdate(feed.id, feed.url)
+    try:
+        page = fetcher.get(feed.url, conditional_headers(feed))
+        if page.not_modified:
+            update.not_modified = True
+            return update
+        parsed = check_feed(fetcher, page)
+    except FetchError as exc:
+        update.error = str(exc)
+        return update
+    update.title = parsed.title
+    update.etag, update.last_modified = page.headers.get("etag"), page.headers.get("last-modified")
+    seen = set(feed.seen)
+    new = [entry for entry in parsed.entries if entry.key not in seen][:max_entries]
+
+    def one(entry: Entry) -> Article | LoadProblem:
+        try:
+            return entry_article(fetcher, entry, parsed.title, min_words)
+        except FetchError as exc:
+            return LoadProblem(entry.link or entry.key, str(exc))
+        finally:
+            if entry_done:
+                entry_done()
+
+    with ThreadPoolExecutor(fetcher.settings.workers, thread_name_prefix="entry") as pool:
+        for result in pool.map(one, new):
+            (update.problems if isinstance(result, LoadProblem) else update.articles).append(result)
+    update.seen = [entry.key for entry in new]  # failures are reported once, not retried
+    return update
+
+
+def entry_article(fetcher: Fetcher, entry: Entry, feed_title: str, min_words: int) -> Article:
+    """The entry's article: from its full-text content, else from its fetched page."""
+    url = entry.link or entry.key
+    fallback = entry.fallback(feed_title)
+    if entry.content and _words(entry.content) >= min_words:
+        page = f"<html><head><title>{html.escape(entry.title or '')}</title></head>"
+        page += f"<body><article>{entry.content}</article></body></html>"
+        return article_from_html(page, url, fallback)
+    if not entry.link:
+        raise FetchError("the entry has neither a link nor its full text")
+    return article_from_page(fetcher.get(entry.link), entry.link, fallback)
+
+
+def _words(content: str) -> int:
+    """Words of text in an HTML fragment (roughly: tags are dropped)."""
+    import re
+
+    return len(re.sub(r"<[^>]+>", " ", content).split())
