@@ -20,6 +20,7 @@ from index.settings import (
     FetchSettings,
     IngestSettings,
     Section,
+    StoreSettings,
 )
 
 DEFAULT_CONFIG = Path("config.yaml")
@@ -84,6 +85,8 @@ class TelegramSettings(Section):
     allowed_chat_ids: list[int] = Field(default_factory=list)
     questions_per_minute: int = Field(10, ge=1, le=600)
     answer_workers: int = Field(2, ge=1, le=32)
+    state_file: Path | None = None
+    webhook_secret_env: str = "TELEGRAM_WEBHOOK_SECRET"
     fail_on: str | None = None
 
 
@@ -109,6 +112,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = IngestSettings()
     fetch: FetchSettings = FetchSettings()
     feeds: FeedSettings = FeedSettings()
+    store: StoreSettings = StoreSettings()
     llm: LLMSettings = LLMSettings()
     telegram: TelegramSettings = TelegramSettings()
     logging: LoggingSettings = LoggingSettings()

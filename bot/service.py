@@ -7,7 +7,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
@@ -20,7 +20,7 @@ from bot.generative import GenerativeAnswerer
 from bot.llm import ChatModel, LLMUnavailable, approximate_token_counter, make_chat_model
 from index.embeddings import load_query_embeddings, resolve_model
 from index.errors import EmptyIndexError
-from index.lexical import open_lexical
+from index.lexical import LiveLexical
 from index.retriever import FusionWeights, TimeScope, make_retriever
 from index.store import ChunkStore, StoredArticle, open_existing
 
@@ -71,7 +71,7 @@ class AnsweringService:
         weights = FusionWeights(
             r.lexical_weight, r.date_weight, r.date_scale_days, r.duplicate_similarity
         )
-        lexical = open_lexical(store) if r.lexical_weight else None
+        lexical = LiveLexical(store, settings.store.refresh_s) if r.lexical_weight else None
         self.retriever = make_retriever(store, embeddings, lexical, r.k, r.fetch_k, weights)
         self.extractive = ExtractiveAnswerer(
             settings.retrieval.min_score,
@@ -85,10 +85,28 @@ class AnsweringService:
         self.answerer: Answerer = self.generative or self.extractive
         self.chain = build_chain(self.retriever, self.answerer)
 
+    def reopen_index(self) -> None:
+        """Make articles ingested since the service opened answerable, without a restart.
+
+        Called after this process ingested (feeds, /add). Chroma already sees the new
+        chunks; the BM25 index and the cached article count are what must be reread.
+        """
+        self._has_articles = False
+        retriever: Any = self.retriever
+        lexical = retriever.lexical
+        if lexical is None:
+            return
+        if hasattr(lexical, "refresh"):  # an index that watches the store itself
+            lexical.refresh(force=True)
+        else:
+            from index.lexical import open_lexical
+
+            retriever.lexical = open_lexical(self.store)  # swapped whole: readers never wait
+
     @classmethod
     def open(cls, settings: Settings, mode: str | None = None) -> "AnsweringService":
         """Open the existing index in the configured data directory."""
-        return cls(settings, open_existing(settings.data_dir), mode)
+        return cls(settings, open_existing(settings.data_dir, settings.store), mode)
 
     def new_conversation(self) -> Conversation:
         """A conversation that remembers the configured number of turns."""
@@ -107,9 +125,10 @@ class AnsweringService:
         self._require_articles()
         standalone = self._standalone(question, conversation)
         scope = scope or TimeScope(as_of=date.today())
-        answer: Answer = self.chain.invoke(
-            {"question": question, "standalone": standalone, "scope": scope}
-        )
+        with self.store.reach():
+            answer: Answer = self.chain.invoke(
+                {"question": question, "standalone": standalone, "scope": scope}
+            )
         if conversation is not None:
             conversation.add(question, standalone, answer)
         return answer
@@ -126,7 +145,8 @@ class AnsweringService:
         """
         self._require_articles()
         standalone = self._standalone(question, conversation)
-        chunks = self.retriever.invoke(standalone, scope=scope or TimeScope(as_of=date.today()))
+        with self.store.reach():
+            chunks = self.retriever.invoke(standalone, scope=scope or TimeScope(as_of=date.today()))
         final: Answer | None = None
         if self.generative is None:
             final = self.extractive.answer(standalone, chunks)
@@ -151,7 +171,8 @@ class AnsweringService:
     ) -> list["Document"]:
         """The best k chunks for a question, as the answerer would see them."""
         self._require_articles()
-        return self.retriever.invoke(question, scope=scope or TimeScope(), k=k)
+        with self.store.reach():
+            return self.retriever.invoke(question, scope=scope or TimeScope(), k=k)
 
     def answer(self, question: str, chunks: list["Document"]) -> Answer:
         """Answer from chunks already retrieved (as `ask` does after retrieving)."""
@@ -181,7 +202,7 @@ class AnsweringService:
             first_date=dates[0] if dates else None,
             last_date=dates[-1] if dates else None,
             model=resolve_model(self.settings.embedding.model),
-            location=str(self.store.path),
+            location=self.store.location,
         )
 
 

@@ -5,6 +5,7 @@ NewsbotError          anything the user can fix; the message says what and how
 ├── StoreLockedError  another process is writing the same index
 ├── EmptyIndexError   nothing has been ingested yet
 ├── ModelError        the embedding model can't be loaded
+├── StoreUnavailableError  the Chroma server can't be reached (names host:port)
 └── FetchError        a web page or feed can't be fetched or used (one line per URL)
     └── UnsafeURLError  the URL points at a private or local address, or isn't http(s)
 """

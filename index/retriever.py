@@ -24,7 +24,7 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 
-from index.lexical import LexicalIndex
+from index.lexical import LexicalIndex, LiveLexical
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class HybridRetriever(BaseRetriever):
 
     store: Any  # langchain_chroma.Chroma
     embeddings: Embeddings
-    lexical: Any = None  # LexicalIndex | None
+    lexical: Any = None  # LexicalIndex | LiveLexical | None
     k: int = 6
     fetch_k: int = 40
     weights: FusionWeights = FusionWeights()
@@ -148,7 +148,7 @@ class HybridRetriever(BaseRetriever):
 def make_retriever(
     store: Any,
     embeddings: Embeddings,
-    lexical: LexicalIndex | None,
+    lexical: LexicalIndex | LiveLexical | None,
     k: int,
     fetch_k: int,
     weights: FusionWeights,

@@ -8,9 +8,15 @@ Chunk metadata (all scalar, as Chroma requires):
 An article is complete when its chunk 0 is stored; ingest writes chunk 0 last, so a
 crash mid-article leaves no complete-looking partial article. Listing articles reads
 the chunk-0 records only.
+
+The collection's metadata holds a `generation` marker that every write session changes
+(see `bump_generation`); readers in other processes compare it to notice new data.
+The client comes from `index.chroma_client`, so the same class serves both backends;
+calls that can't reach a server raise `StoreUnavailableError`, and writes retry first.
 """
 
 import logging
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,17 +25,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from index.articles import Article
+from index.chroma_client import location, make_client, reachable, with_retries
 from index.chunking import Chunk
 from index.errors import DataDirError, EmptyIndexError, StoreLockedError
+from index.settings import StoreSettings
 
 if TYPE_CHECKING:
-    import chromadb
     from langchain_chroma import Chroma
     from langchain_core.embeddings import Embeddings
 
 log = logging.getLogger(__name__)
 
-COLLECTION = "news_chunks"
+COLLECTION = StoreSettings().collection
 _CONFIGURATION: Any = {"hnsw": {"space": "cosine"}}
 _PAGE = 5000
 
@@ -85,21 +92,83 @@ def date_ordinal(iso: str | None) -> int | None:
 class ChunkStore:
     """The persistent Chroma collection holding every chunk."""
 
-    def __init__(self, data_dir: Path, create: bool = True) -> None:
+    def __init__(
+        self, data_dir: Path, create: bool = True, backend: StoreSettings | None = None
+    ) -> None:
         self.data_dir = data_dir
+        self.settings = backend or StoreSettings()
+        self.embedded = self.settings.backend == "embedded"
         self.path = data_dir / "chroma"
-        if create:
+        self.location = location(self.settings, data_dir)
+        self._marked = False  # whether this object has changed the generation marker yet
+        if create and self.embedded:
             ensure_writable(data_dir)
-        self.client = _client(self.path)
-        self.collection = self.client.get_or_create_collection(
-            COLLECTION,
-            configuration=_CONFIGURATION,
-            embedding_function=None,  # type: ignore[arg-type]
-        )
+        self.client = make_client(self.settings, data_dir)
+        name = self.settings.collection
+        with self.reach():
+            if create:
+                self.collection = self.client.get_or_create_collection(
+                    name,
+                    configuration=_CONFIGURATION,
+                    embedding_function=None,  # type: ignore[arg-type]
+                )
+            else:
+                self.collection = self._existing(name)
+
+    def _existing(self, name: str) -> Any:
+        from chromadb.errors import NotFoundError
+
+        try:
+            return self.client.get_collection(name, embedding_function=None)  # type: ignore[arg-type]
+        except NotFoundError:
+            raise EmptyIndexError(
+                f"no collection '{name}' on the Chroma server at {self.location}; "
+                "add articles first with: newsbot ingest PATH"
+            ) from None
+
+    def reach(self) -> Any:
+        """A context in which "server unreachable" becomes a StoreUnavailableError."""
+        return reachable(self.settings, self.data_dir)
+
+    def _write(self, what: str, call: Any) -> None:
+        """Run a write, retrying with backoff while the server is unreachable.
+
+        The first write through this object changes the generation marker first, so
+        readers notice even a write session that dies before it can mark its end.
+        """
+        if not self._marked:
+            self._marked = True
+            self.bump_generation()
+
+        def attempt() -> None:
+            with self.reach():
+                call()
+
+        with_retries(attempt, self.settings, f"{what} on {self.location}")
 
     def count(self) -> int:
         """Number of chunks stored."""
-        return self.collection.count()
+        with self.reach():
+            return self.collection.count()
+
+    def generation(self) -> str | None:
+        """The marker every write session changes; None if nothing ever set it."""
+        with self.reach():  # re-read: `collection.metadata` is a snapshot
+            meta = self.client.get_collection(
+                self.collection.name,
+                embedding_function=None,  # type: ignore[arg-type]
+            ).metadata
+        value = (meta or {}).get("generation")
+        return str(value) if value else None
+
+    def bump_generation(self) -> str:
+        """Change the generation marker, so other processes see that the data changed."""
+        marker = uuid.uuid4().hex
+        self._marked = True
+        self._write(
+            "marking the change", lambda: self.collection.modify(metadata={"generation": marker})
+        )
+        return marker
 
     def chunk_ids(self) -> list[str]:
         """Every chunk id, sorted."""
@@ -115,7 +184,8 @@ class ChunkStore:
     def _pages(self, include: Any) -> Iterator[Any]:
         offset = 0
         while True:
-            page = self.collection.get(include=include, limit=_PAGE, offset=offset)
+            with self.reach():
+                page = self.collection.get(include=include, limit=_PAGE, offset=offset)
             yield page
             if len(page["ids"]) < _PAGE:
                 return
@@ -126,9 +196,10 @@ class ChunkStore:
         found: dict[str, StoredArticle] = {}
         offset = 0
         while True:
-            page = self.collection.get(
-                where={"chunk_index": 0}, include=["metadatas"], limit=_PAGE, offset=offset
-            )
+            with self.reach():
+                page = self.collection.get(
+                    where={"chunk_index": 0}, include=["metadatas"], limit=_PAGE, offset=offset
+                )
             for meta in page["metadatas"] or []:
                 article = _stored_article(meta)
                 found[article.id] = article
@@ -144,18 +215,22 @@ class ChunkStore:
         metadatas: Sequence[dict[str, Any]],
     ) -> None:
         """Write chunks with their precomputed embeddings (idempotent by id)."""
-        self.collection.upsert(
-            ids=list(ids),
-            documents=list(texts),
-            embeddings=embeddings,
-            metadatas=list(metadatas),  # type: ignore[arg-type]
+        self._write(
+            f"storing {len(ids)} chunks",
+            lambda: self.collection.upsert(
+                ids=list(ids),
+                documents=list(texts),
+                embeddings=embeddings,
+                metadatas=list(metadatas),  # type: ignore[arg-type]
+            ),
         )
 
     def remove(self, article_id: str) -> int:
         """Delete one article; the number of chunks removed."""
-        found = self.collection.get(where={"article_id": article_id}, include=[])
+        with self.reach():
+            found = self.collection.get(where={"article_id": article_id}, include=[])
         if found["ids"]:
-            self.collection.delete(ids=found["ids"])
+            self._write("removing an article", lambda: self.collection.delete(ids=found["ids"]))
         return len(found["ids"])
 
     def delete_articles(self, article_ids: Iterable[str]) -> None:
@@ -163,7 +238,7 @@ class ChunkStore:
         ids = list(article_ids)
         for i in range(0, len(ids), 500):
             where: Any = {"article_id": {"$in": ids[i : i + 500]}}
-            self.collection.delete(where=where)
+            self._write("deleting old chunks", lambda w=where: self.collection.delete(where=w))
 
     def vectorstore(self, embeddings: "Embeddings") -> "Chroma":
         """The LangChain view of the collection, for retrieval."""
@@ -171,19 +246,20 @@ class ChunkStore:
 
         return Chroma(
             client=self.client,
-            collection_name=COLLECTION,
+            collection_name=self.settings.collection,
             embedding_function=embeddings,
             collection_configuration=_CONFIGURATION,  # type: ignore[arg-type]
         )
 
 
-def open_existing(data_dir: Path) -> ChunkStore:
+def open_existing(data_dir: Path, backend: StoreSettings | None = None) -> ChunkStore:
     """Open the index for reading; a clear error if nothing was ever ingested there."""
-    if not (data_dir / "chroma").is_dir():
+    embedded = backend is None or backend.backend == "embedded"
+    if embedded and not (data_dir / "chroma").is_dir():
         raise EmptyIndexError(
             f"no index in {data_dir}; add articles first with: newsbot ingest PATH"
         )
-    return ChunkStore(data_dir, create=False)
+    return ChunkStore(data_dir, create=False, backend=backend)
 
 
 def ensure_writable(data_dir: Path) -> None:
@@ -218,14 +294,6 @@ def write_lock(data_dir: Path, timeout_s: float = 0.0) -> Iterator[None]:
         yield
     finally:
         lock.release()
-
-
-def _client(path: Path) -> "chromadb.ClientAPI":
-    """A persistent Chroma client with telemetry off (it would try the network)."""
-    import chromadb
-    from chromadb.config import Settings
-
-    return chromadb.PersistentClient(path=str(path), settings=Settings(anonymized_telemetry=False))
 
 
 def _stored_article(meta: Any) -> StoredArticle:

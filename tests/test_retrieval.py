@@ -9,7 +9,7 @@ import pytest
 from bot.config import Settings
 from bot.service import AnsweringService
 from index.ingest import IngestReport
-from index.lexical import LexicalIndex, ids_digest, lexical_dir, open_lexical, sync_lexical
+from index.lexical import LexicalIndex, lexical_dir, open_lexical, stamp, sync_lexical
 from index.retriever import TimeScope
 from index.store import ChunkStore
 
@@ -99,12 +99,12 @@ def test_lexical_index_follows_remove_and_reingest(
     sync_lexical(store)
     saved = LexicalIndex.load(lexical_dir(store))
     assert saved is not None and saved.search("ZQ-4471", 5) == []
-    assert saved.digest == ids_digest(store.chunk_ids())
+    assert saved.digest == stamp(store)
 
     (tmp_path / "news" / "zq.txt").write_text("Committee notes\n\nResolution ZQ-4471 passed.")
     ingest(tmp_path / "news")
     stale = LexicalIndex.load(lexical_dir(store))
-    assert stale is not None and stale.digest != ids_digest(store.chunk_ids())
+    assert stale is not None and stale.digest != stamp(store)
     fresh = open_lexical(store)  # a reader finds it stale and rebuilds it
     assert [i.split(":")[0] for i, _ in fresh.search("ZQ-4471", 5)] == ["zq"]
     assert LexicalIndex.load(lexical_dir(store)).digest == fresh.digest  # type: ignore[union-attr]
