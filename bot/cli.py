@@ -102,15 +102,22 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True)
 @with_settings
-def ingest(settings: Settings, paths: tuple[Path, ...]) -> None:
-    """Add articles (.txt .md .html .json .jsonl files or folders) to the index."""
+def ingest(settings: Settings, paths: tuple[str, ...]) -> None:
+    """Add articles (.txt .md .html .json .jsonl files or folders, or http(s) URLs)."""
     from bot.indexing import ingest_paths
-    from bot.progress import RichIngestProgress
+    from bot.progress import RichIngestProgress, fetch_progress
+    from bot.sources import fetch_urls
+    from index.web import is_url
 
+    urls = [p for p in paths if is_url(p)]
+    with fetch_progress(len(urls)) as done:
+        articles, problems = fetch_urls(settings, urls, done) if urls else ([], [])
+    files = [Path(p) for p in paths if not is_url(p)]
     with RichIngestProgress() as progress:
-        report = ingest_paths(settings, list(paths), progress)
+        report = ingest_paths(settings, files, progress, articles)
+    report.problems[:0] = problems
     for problem in report.problems:
         click.echo(f"skipped {problem}", err=True)
     click.echo(report.summary())
@@ -273,6 +280,80 @@ def remove(settings: Settings, article_id: str) -> None:
     if not removed:
         raise NewsbotError(f"no article with id '{article_id}'; `newsbot sources` lists them")
     click.echo(f"removed {article_id} ({removed} chunks)")
+
+
+@cli.group()
+def feeds() -> None:
+    """Follow RSS and Atom feeds: add, list, remove, refresh."""
+
+
+@feeds.command(name="add")
+@click.argument("url")
+@with_settings
+def feeds_add(settings: Settings, url: str) -> None:
+    """Follow a feed (checked by fetching it); `feeds refresh` ingests its entries."""
+    from bot.sources import make_fetcher
+    from index.feedlist import FeedList
+    from index.feeds import check_feed
+
+    with make_fetcher(settings) as fetcher:
+        parsed = check_feed(fetcher, fetcher.get(url))
+    feed, new = FeedList(settings.data_dir).add(url, parsed.title)
+    verb = "added" if new else "already following"
+    click.echo(f"{verb} feed {feed.id}: {feed.title or url} ({len(parsed.entries)} entries)")
+
+
+@feeds.command(name="list")
+@with_settings
+def feeds_list(settings: Settings) -> None:
+    """List the followed feeds: id, title, URL and state."""
+    from bot.sources import list_feeds
+
+    followed = list_feeds(settings)
+    for feed in followed:
+        click.echo(feed.describe())
+    click.echo(f"{len(followed)} feeds" if followed else "No feeds yet: newsbot feeds add URL")
+
+
+@feeds.command(name="remove")
+@click.argument("feed")
+@with_settings
+def feeds_remove(settings: Settings, feed: str) -> None:
+    """Stop following a feed (by id or URL); its articles stay in the index."""
+    from bot.sources import remove_feed
+
+    removed = remove_feed(settings, feed)
+    click.echo(f"removed feed {removed.id}: {removed.title or removed.url}")
+
+
+@feeds.command(name="refresh")
+@click.argument("feed_keys", nargs=-1, metavar="[FEED]...")
+@click.option("--every", help="Keep refreshing at this interval, e.g. 30m, 2h, 90s.")
+@with_settings
+def feeds_refresh(settings: Settings, feed_keys: tuple[str, ...], every: str | None) -> None:
+    """Fetch new entries of every followed feed (or the given ids/URLs) and ingest them."""
+    import time
+
+    from bot.progress import RichIngestProgress
+    from bot.sources import refresh_feeds
+    from index.durations import parse_duration
+
+    interval = parse_duration(every) if every else None
+    while True:
+        try:
+            with RichIngestProgress() as progress:
+                report = refresh_feeds(settings, list(feed_keys), progress=progress)
+        except NewsbotError as exc:
+            if interval is None:
+                raise
+            click.echo(f"newsbot: {exc}", err=True)
+        else:
+            for problem in report.problems:
+                click.echo(f"skipped {problem}", err=True)
+            click.echo(report.summary())
+            if interval is None:
+                sys.exit(1 if report.problems else 0)
+        time.sleep(interval)
 
 
 @cli.command()

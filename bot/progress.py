@@ -88,6 +88,24 @@ def query_progress(total: int) -> Iterator[Callable[[], None]]:
         yield lambda: progress.advance(task)
 
 
+@contextmanager
+def fetch_progress(total: int) -> Iterator[Callable[[str], None]]:
+    """A progress bar over URLs being fetched; yields the function called per URL done."""
+    console = Console(stderr=True)
+    progress = Progress(
+        TextColumn("[bold]fetch"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
+    task = progress.add_task("fetch", total=total)
+    with progress:
+        yield lambda _url: progress.advance(task)
+
+
 def eval_table(report: "EvalReport", k: int) -> None:
     """Print the evaluation figures as a table on stdout."""
     table = Table(

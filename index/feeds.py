@@ -8,6 +8,7 @@ and what to remember once ingest has succeeded.
 """
 
 import html
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -178,7 +179,10 @@ def refresh_feed(
 
     with ThreadPoolExecutor(fetcher.settings.workers, thread_name_prefix="entry") as pool:
         for result in pool.map(one, new):
-            (update.problems if isinstance(result, LoadProblem) else update.articles).append(result)
+            if isinstance(result, LoadProblem):
+                update.problems.append(result)
+            else:
+                update.articles.append(result)
     update.seen = [entry.key for entry in new]  # failures are reported once, not retried
     return update
 
@@ -198,6 +202,4 @@ def entry_article(fetcher: Fetcher, entry: Entry, feed_title: str, min_words: in
 
 def _words(content: str) -> int:
     """Words of text in an HTML fragment (roughly: tags are dropped)."""
-    import re
-
     return len(re.sub(r"<[^>]+>", " ", content).split())

@@ -162,27 +162,23 @@ class Fetcher:
     def _read_robots(self, site: str) -> RobotFileParser:
         """Fetch and parse robots.txt; missing or unreachable means everything is allowed."""
         parser = RobotFileParser(f"{site}/robots.txt")
+        lines: list[str] = []
         try:
             page = self._request(f"{site}/robots.txt", {})
         except FetchError as exc:
             log.info("no robots.txt from %s (%s); allowing", site, exc)
-            parser.allow_all = True
-            return parser
-        if page.status in (401, 403):
-            parser.disallow_all = True
-        elif page.status >= 300:
-            parser.allow_all = True
         else:
-            parser.parse(page.body.decode("utf-8", errors="replace").splitlines())
+            if page.status in (401, 403):
+                lines = ["User-agent: *", "Disallow: /"]
+            elif page.status < 300:
+                lines = page.body.decode("utf-8", errors="replace").splitlines()
+        parser.parse(lines)
         return parser
 
 
 def _reason(status: int) -> str:
     """'Not Found' for 404, and so on."""
-    try:
-        return httpx.codes(status).phrase
-    except ValueError:
-        return ""
+    return httpx.codes.get_reason_phrase(status)
 
 
 def _describe(exc: httpx.TransportError) -> str:

@@ -25,7 +25,9 @@ def article_id(url: str) -> str:
     return f"{slugify(host)[:40]}-{derived_id(url)[:10]}"
 
 
-def article_from_html(html: bytes | str, url: str, fallback: dict[str, Any] | None = None) -> Article:
+def article_from_html(
+    html: bytes | str, url: str, fallback: dict[str, Any] | None = None
+) -> Article:
     """Extract the main text and metadata of a page; FetchError when there is no article."""
     import trafilatura
 

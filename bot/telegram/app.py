@@ -26,7 +26,7 @@ from telegram.ext import (
 )
 
 from bot.config import ConfigError, Settings
-from bot.telegram import handlers, redaction
+from bot.telegram import admin, handlers, redaction
 from bot.telegram.access import ADDRESSED
 from bot.telegram.ordering import ChatOrderedProcessor
 from bot.telegram.sources import CALLBACK_PATTERN
@@ -93,6 +93,7 @@ def build_application(settings: Settings, token: str, api_base: str) -> NewsAppl
         MessageHandler(filters.TEXT & ~filters.COMMAND & ADDRESSED, handlers.question)
     )
     application.add_handler(CallbackQueryHandler(handlers.sources_page, pattern=CALLBACK_PATTERN))
+    admin.register(application)
     application.add_error_handler(handlers.on_error)
     return application
 
@@ -113,6 +114,7 @@ async def post_shutdown(application: NewsApplication) -> None:
     executor = getattr(application.bot_data, "executor", None)
     if executor is not None:
         executor.shutdown(wait=True, cancel_futures=True)
+    application.bot_data.writer.shutdown(wait=True, cancel_futures=True)
     log.info("stopped")
 
 

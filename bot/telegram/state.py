@@ -37,10 +37,24 @@ class BotData:
     def __init__(self) -> None:
         self._service: AnsweringService | None = None
         self._opening = threading.Lock()
+        # one thread for fetching and ingesting news sources: refreshes run one at a
+        # time and never take an answer thread
+        self.writer = ThreadPoolExecutor(1, thread_name_prefix="ingest")
 
     async def run(self, function: Callable[..., T], *args: object) -> T:
         """Run blocking work in the answer thread pool, off the event loop."""
         return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
+
+    async def write(self, function: Callable[..., T], *args: object) -> T:
+        """Run fetching and ingest in the writer thread, off the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self.writer, function, *args)
+
+    def reload_index(self) -> None:
+        """After an ingest by this process: make the new articles answerable now."""
+        with self._opening:
+            service = self._service
+        if service is not None:  # otherwise the next question opens the index afresh
+            service.reopen_index()
 
     def service(self) -> AnsweringService:
         """The answering service, opened on first use; EmptyIndexError while there is no index."""

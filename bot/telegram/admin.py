@@ -1,0 +1,199 @@
+"""News sources from Telegram: /add, /feeds, /refresh and /remove for admins, and the
+scheduled refresh of every feed (python-telegram-bot's JobQueue).
+
+Fetching and ingest run in `BotData.writer`, one job at a time and off the event loop,
+so answering goes on meanwhile. A command's progress and result are one message,
+edited as the work proceeds. After an ingest the answering service rereads the index.
+"""
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from telegram import Message, Update
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import Application, CommandHandler
+
+from bot import sources
+from bot.telegram.formatting import split_text
+from bot.telegram.state import BotData, Context
+from index.errors import NewsbotError
+
+log = logging.getLogger(__name__)
+
+ADMIN_ONLY = "Sorry, only the bot's administrators can manage news sources."
+ADD_USAGE = "Send /add followed by the address of a news page or an RSS/Atom feed."
+REMOVE_USAGE = "Send /remove followed by a feed id from /feeds."
+EDIT_EVERY_S = 1.5  # at most one progress edit this often, within Telegram's limits
+REFRESH_JOB = "refresh-feeds"
+
+
+def register(application: Application[Any, Any, Any, Any, BotData, Any]) -> None:
+    """Add the admin commands and, when `feeds.refresh_minutes` is set, the refresh job."""
+    application.add_handler(CommandHandler("add", add))
+    application.add_handler(CommandHandler("feeds", feeds))
+    application.add_handler(CommandHandler("refresh", refresh))
+    application.add_handler(CommandHandler("remove", remove))
+    minutes = application.bot_data.settings.feeds.refresh_minutes
+    if minutes and application.job_queue is not None:
+        seconds = minutes * 60
+        application.job_queue.run_repeating(
+            scheduled_refresh, interval=seconds, first=seconds, name=REFRESH_JOB
+        )
+    elif minutes:
+        log.warning("no JobQueue (install python-telegram-bot[job-queue]): feeds won't refresh")
+
+
+class StatusMessage:
+    """One message edited as work proceeds; `update` may be called from worker threads."""
+
+    def __init__(self, message: Message, loop: asyncio.AbstractEventLoop) -> None:
+        self.message = message
+        self.loop = loop
+        self.text = message.text or ""
+        self._last = 0.0
+        self._finished = False
+        self._lock = asyncio.Lock()
+
+    def update(self, text: str) -> None:
+        """Show progress (thread-safe; skipped when the last edit was very recent)."""
+        moment = time.monotonic()
+        if moment - self._last < EDIT_EVERY_S:
+            return
+        self._last = moment
+        asyncio.run_coroutine_threadsafe(self._edit(text, final=False), self.loop)
+
+    async def finish(self, text: str) -> None:
+        """Show the result; later progress updates are ignored."""
+        self._finished = True
+        await self._edit(text, final=True)
+
+    async def _edit(self, text: str, final: bool) -> None:
+        text = split_text(text)[0] if text.strip() else "Done."
+        async with self._lock:
+            if (self._finished and not final) or text == self.text:
+                return
+            self.text = text
+            try:
+                await self.message.edit_text(text)
+            except BadRequest as error:
+                if "not modified" not in error.message.lower():
+                    raise
+            except TelegramError as error:
+                if final:
+                    raise
+                log.debug("progress edit failed: %s", error)
+
+
+async def _admin_message(update: Update, context: Context) -> Message | None:
+    """The command's message when an admin sent it; otherwise refuse politely."""
+    message = update.effective_message
+    if message is None:
+        return None
+    user = update.effective_user
+    if user is None or user.id not in context.bot_data.settings.telegram.admin_user_ids:
+        await message.reply_text(ADMIN_ONLY)
+        return None
+    return message
+
+
+async def _status(message: Message, text: str) -> StatusMessage:
+    sent = await message.reply_text(text, do_quote=True)
+    return StatusMessage(sent, asyncio.get_running_loop())
+
+
+async def add(update: Update, context: Context) -> None:
+    """Ingest a page, or follow a feed and ingest its entries."""
+    message = await _admin_message(update, context)
+    if message is None:
+        return
+    if len(context.args or []) != 1:
+        await message.reply_text(ADD_USAGE)
+        return
+    url = (context.args or [""])[0]
+    data = context.bot_data
+    status = await _status(message, f"Fetching {url}…")
+    try:
+        added = await data.write(_add_and_reload, data, url, status.update)
+    except NewsbotError as exc:
+        await status.finish(f"Couldn't add {url}: {exc}")
+        return
+    await status.finish(added.message)
+
+
+def _add_and_reload(data: BotData, url: str, status: sources.Status) -> sources.Added:
+    added = sources.add_source(data.settings, url, status)
+    if added.changed:
+        data.reload_index()
+    return added
+
+
+async def feeds(update: Update, context: Context) -> None:
+    """List the followed feeds with their ids."""
+    message = await _admin_message(update, context)
+    if message is None:
+        return
+    followed = await context.bot_data.write(sources.list_feeds, context.bot_data.settings)
+    if not followed:
+        await message.reply_text("No feeds yet. " + ADD_USAGE)
+        return
+    lines = [feed.describe() for feed in followed]
+    for part in split_text("Followed feeds (id, title, address):\n" + "\n".join(lines)):
+        await message.reply_text(part)
+
+
+async def refresh(update: Update, context: Context) -> None:
+    """Refresh every feed now."""
+    message = await _admin_message(update, context)
+    if message is None:
+        return
+    status = await _status(message, "Refreshing the feeds…")
+    try:
+        report = await context.bot_data.write(_refresh_and_reload, context.bot_data, status.update)
+    except NewsbotError as exc:
+        await status.finish(f"Couldn't refresh: {exc}")
+        return
+    lines = [report.summary()] + [f"skipped {problem}" for problem in report.problems]
+    await status.finish("\n".join(lines))
+
+
+def _refresh_and_reload(data: BotData, status: sources.Status) -> sources.RefreshReport:
+    report = sources.refresh_feeds(data.settings, status=status)
+    if report.changed:
+        data.reload_index()
+    return report
+
+
+async def remove(update: Update, context: Context) -> None:
+    """Stop following a feed; its articles stay answerable."""
+    message = await _admin_message(update, context)
+    if message is None:
+        return
+    if len(context.args or []) != 1:
+        await message.reply_text(REMOVE_USAGE)
+        return
+    key = (context.args or [""])[0]
+    try:
+        feed = await context.bot_data.write(sources.remove_feed, context.bot_data.settings, key)
+    except NewsbotError as exc:
+        await message.reply_text(f"Couldn't remove it: {exc}")
+        return
+    await message.reply_text(
+        f"Stopped following feed {feed.id}: {feed.title or feed.url}. "
+        "Its articles stay in the index."
+    )
+
+
+async def scheduled_refresh(context: Context) -> None:
+    """Refresh every feed (the JobQueue calls this every `feeds.refresh_minutes`)."""
+    data = context.bot_data
+    try:
+        report = await data.write(_refresh_and_reload, data, sources.quiet)
+    except NewsbotError as exc:
+        log.warning("scheduled feed refresh failed: %s", exc)
+        return
+    if report.feeds:
+        log.info("scheduled feed refresh: %s", report.summary())
+    for problem in report.problems:
+        log.info("feed refresh skipped %s", problem)
