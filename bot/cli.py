@@ -1,4 +1,4 @@
-"""The `newsbot` command line: ingest, ask, chat, sources, remove, stats, eval, telegram.
+"""The `newsbot` command line: ingest, ask, chat, sources, remove, stats, eval, migrate, telegram.
 
 Heavy libraries are imported inside the commands, so `newsbot --help` stays instant.
 Errors meant for a person are printed as one line; configuration errors exit with 2,
@@ -236,12 +236,29 @@ def evaluate(
 
 
 @cli.command()
+@click.option(
+    "--webhook",
+    "webhook_url",
+    metavar="URL",
+    help="Receive updates by webhook at this public https URL instead of long polling.",
+)
+@click.option(
+    "--listen",
+    metavar="HOST:PORT",
+    default="0.0.0.0:8443",
+    show_default=True,
+    help="Where the webhook server listens (with --webhook).",
+)
 @with_settings
-def telegram(settings: Settings) -> None:
-    """Run the Telegram bot (long polling); the token comes from TELEGRAM_BOT_TOKEN."""
+def telegram(settings: Settings, webhook_url: str | None, listen: str) -> None:
+    """Run the Telegram bot; the token comes from TELEGRAM_BOT_TOKEN.
+
+    Without --webhook it long-polls (one process per bot). With --webhook, any number of
+    replicas behind a load balancer can serve one bot; they share telegram.state_file.
+    """
     from bot.telegram.app import run
 
-    run(settings)
+    run(settings, webhook_url=webhook_url, listen=listen)
 
 
 @cli.command()
@@ -251,7 +268,7 @@ def sources(settings: Settings) -> None:
     from index.store import open_existing
 
     articles = sorted(
-        open_existing(settings.data_dir).articles().values(),
+        open_existing(settings.data_dir, settings.store).articles().values(),
         key=lambda a: (a.date or "", a.id),
         reverse=True,
     )
@@ -273,13 +290,44 @@ def remove(settings: Settings, article_id: str) -> None:
     from index.store import open_existing, write_lock
 
     with write_lock(settings.data_dir, settings.ingest.lock_timeout_s):
-        store = open_existing(settings.data_dir)
+        store = open_existing(settings.data_dir, settings.store)
         removed = store.remove(article_id)
         if removed:
             sync_lexical(store)
     if not removed:
         raise NewsbotError(f"no article with id '{article_id}'; `newsbot sources` lists them")
     click.echo(f"removed {article_id} ({removed} chunks)")
+
+
+@cli.command()
+@click.option(
+    "--to",
+    "to",
+    type=click.Choice(["server"]),
+    required=True,
+    help="Copy the embedded index into the Chroma server set in the store section.",
+)
+@click.option("--host", help="Override store.host.")
+@click.option("--port", type=click.IntRange(1, 65535), help="Override store.port.")
+@with_settings
+def migrate(settings: Settings, to: str, host: str | None, port: int | None) -> None:
+    """Copy the embedded index into a Chroma server, reusing its vectors; safe to re-run."""
+    from index.lexical import sync_lexical
+    from index.migrate import migrate as copy_index
+    from index.store import ChunkStore, open_existing
+
+    given = {"host": host, "port": port}
+    server = settings.store.model_copy(
+        update={"backend": "server"} | {k: v for k, v in given.items() if v is not None}
+    )
+    source = open_existing(
+        settings.data_dir, settings.store.model_copy(update={"backend": "embedded"})
+    )
+    target = ChunkStore(settings.data_dir, backend=server)
+    report = copy_index(source, target)
+    sync_lexical(target)
+    click.echo(report.summary())
+    click.echo(f"now set store.backend: server (host {server.host}, port {server.port})")
 
 
 @cli.group()

@@ -1,8 +1,10 @@
-"""`newsbot telegram`: build the python-telegram-bot Application and run it with long polling.
+"""`newsbot telegram`: build the python-telegram-bot Application and run it with long
+polling, or as one of several webhook replicas (webhook.py).
 
 The token comes only from TELEGRAM_BOT_TOKEN and the Bot API from TELEGRAM_API_BASE
 (default: Telegram's). Answering runs in a pool of `telegram.answer_workers` threads;
-updates run concurrently across chats and in order within a chat (ordering.py).
+updates run concurrently across chats and in order within a chat (ordering.py). Chat
+state and question counts live in a shared SQLite file (shared.py, bot/sessions.py).
 """
 
 import logging
@@ -26,11 +28,13 @@ from telegram.ext import (
 )
 
 from bot.config import ConfigError, Settings
-from bot.telegram import admin, handlers, redaction
+from bot.sessions import SessionStore
+from bot.telegram import admin, handlers, redaction, shared
 from bot.telegram.access import ADDRESSED
 from bot.telegram.ordering import ChatOrderedProcessor
 from bot.telegram.sources import CALLBACK_PATTERN
 from bot.telegram.state import CONTEXT_TYPES, BotData
+from bot.telegram.webhook import webhook
 from index.errors import NewsbotError
 
 log = logging.getLogger(__name__)
@@ -83,6 +87,10 @@ def build_application(settings: Settings, token: str, api_base: str) -> NewsAppl
         .build()
     )
     application.bot_data.settings = settings
+    application.bot_data.sessions = SessionStore(
+        settings.telegram.state_file or settings.data_dir / "telegram-state.sqlite"
+    )
+    application.add_handler(TypeHandler(Update, shared.load_chat), group=-2)
     application.add_handler(TypeHandler(Update, handlers.gate), group=-1)
     application.add_handler(CommandHandler("start", handlers.start))
     application.add_handler(CommandHandler("help", handlers.help_command))
@@ -94,6 +102,7 @@ def build_application(settings: Settings, token: str, api_base: str) -> NewsAppl
     )
     application.add_handler(CallbackQueryHandler(handlers.sources_page, pattern=CALLBACK_PATTERN))
     admin.register(application)
+    application.add_handler(TypeHandler(Update, shared.save_chat), group=1)
     application.add_error_handler(handlers.on_error)
     return application
 
@@ -115,21 +124,38 @@ async def post_shutdown(application: NewsApplication) -> None:
     if executor is not None:
         executor.shutdown(wait=True, cancel_futures=True)
     application.bot_data.writer.shutdown(wait=True, cancel_futures=True)
+    application.bot_data.sessions.close()
     log.info("stopped")
 
 
-def run(settings: Settings) -> None:
-    """Run the bot with long polling until SIGINT or SIGTERM."""
+def run(settings: Settings, webhook_url: str | None = None, listen: str = "0.0.0.0:8443") -> None:
+    """Run the bot until SIGINT or SIGTERM: long polling, or a webhook server."""
     token = read_token(os.environ)
     api_base = read_api_base(os.environ)
+    hook = (
+        webhook(webhook_url, listen, settings.telegram.webhook_secret_env, os.environ)
+        if webhook_url
+        else None
+    )
     token_filter = redaction.install(token, debug=settings.logging.level == "DEBUG")
     application = build_application(settings, token, api_base)
     log.info("connecting to the Bot API at %s", api_base)
+    updates = [Update.MESSAGE, Update.CALLBACK_QUERY]
+    stop = (signal.SIGINT, signal.SIGTERM)
     try:
-        application.run_polling(
-            allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY],
-            stop_signals=(signal.SIGINT, signal.SIGTERM),
-        )
+        if hook is None:
+            application.run_polling(allowed_updates=updates, stop_signals=stop)
+        else:
+            log.info("listening for webhook updates on %s:%d", hook.host, hook.port)
+            application.run_webhook(
+                listen=hook.host,
+                port=hook.port,
+                url_path=hook.url_path,
+                webhook_url=hook.url,
+                secret_token=hook.secret,
+                allowed_updates=updates,
+                stop_signals=stop,
+            )
     except InvalidToken:
         raise ConfigError(f"the Bot API at {api_base} rejected {TOKEN_VARIABLE}") from None
     except TelegramError as exc:

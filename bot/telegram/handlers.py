@@ -14,7 +14,7 @@ from bot.telegram.formatting import answer_parts, escape
 from bot.telegram.sources import page_markup, page_text, parse_callback, sources_button
 from bot.telegram.state import ChatData, Context, UserData
 from bot.telegram.streaming import stream_answer
-from index.errors import EmptyIndexError
+from index.errors import EmptyIndexError, StoreUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,7 @@ EMPTY_INDEX = (
     "I don't know any articles yet: the index is empty. Ask again once articles have been added."
 )
 APOLOGY = "Sorry, something went wrong while answering. Please try again."
+UNAVAILABLE = "The news index is temporarily unavailable. Please try again in a minute."
 REFUSAL = "Sorry, this bot is private and you are not on its list of users."
 SLOW_DOWN = "You're asking faster than I can answer: please wait a little ({n} questions a minute)."
 HELP = """<b>Ask me about the news</b>
@@ -149,11 +150,14 @@ async def question(update: Update, context: Context) -> None:
         return
     user = _user_data(context)
     per_minute = context.bot_data.settings.telegram.questions_per_minute
-    if not await user.take_question(per_minute):
+    # counted in the shared store, so the limit holds across replicas
+    asker = update.effective_user.id if update.effective_user else message.chat_id
+    if not context.bot_data.sessions.take_question(asker, per_minute):
         if not user.warned:
             user.warned = True
             await message.reply_text(SLOW_DOWN.format(n=per_minute))
         return
+    user.warned = False
     chat = _chat_data(context)
     if context.bot_data.streams:
         await stream_answer(message, context, text, chat)
@@ -198,6 +202,9 @@ async def on_error(update: object, context: Context) -> None:
     if isinstance(error, EmptyIndexError):
         log.info("a question arrived while the index is empty")
         text = EMPTY_INDEX
+    elif isinstance(error, StoreUnavailableError):
+        log.warning("%s", error)
+        text = UNAVAILABLE
     elif isinstance(error, RetryAfter):
         log.warning("Telegram's flood limit: retry after %s", error.retry_after)
         return

@@ -13,14 +13,14 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from aiolimiter import AsyncLimiter
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from bot.answer import Answer
 from bot.config import Settings
 from bot.conversation import Conversation
 from bot.service import AnsweringService, IndexStats
-from index.errors import EmptyIndexError
+from bot.sessions import SessionStore
+from index.errors import EmptyIndexError, StoreUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,7 @@ class BotData:
 
     settings: Settings
     executor: ThreadPoolExecutor
+    sessions: SessionStore  # chats and question counts shared by every replica
 
     def __init__(self) -> None:
         self._service: AnsweringService | None = None
@@ -67,7 +68,7 @@ class BotData:
         """Open the service now, so the first question doesn't wait for the model."""
         try:
             self.service()
-        except EmptyIndexError as exc:
+        except (EmptyIndexError, StoreUnavailableError) as exc:
             log.warning("starting without an index: %s", exc)
 
     def stats(self) -> IndexStats | None:
@@ -132,21 +133,10 @@ class ChatData:
 
 
 class UserData:
-    """One user's question budget."""
+    """Whether this replica has told the user to slow down (the count is shared: sessions.py)."""
 
     def __init__(self) -> None:
-        self.limiter: AsyncLimiter | None = None
         self.warned = False
-
-    async def take_question(self, per_minute: int) -> bool:
-        """Spend one question from the budget; False when the user must slow down."""
-        if self.limiter is None:
-            self.limiter = AsyncLimiter(per_minute, 60)
-        if not self.limiter.has_capacity():
-            return False
-        await self.limiter.acquire()  # immediate: there is capacity
-        self.warned = False
-        return True
 
 
 Context = CallbackContext[ExtBot[None], UserData, ChatData, BotData]
