@@ -96,9 +96,9 @@ def parse_feed(body: bytes) -> ParsedFeed:
     import feedparser
 
     parsed = feedparser.parse(body)
+    reason = parsed.get("bozo_exception") if parsed.get("bozo") else None
+    detail = f" ({str(reason).splitlines()[0][:120]})" if reason else ""
     if not parsed.get("version"):
-        reason = parsed.get("bozo_exception") if parsed.get("bozo") else None
-        detail = f" ({str(reason).splitlines()[0][:120]})" if reason else ""
         raise FetchError(f"malformed feed: not RSS or Atom{detail}")
     entries = []
     for item in parsed.entries:
@@ -116,6 +116,8 @@ def parse_feed(body: bytes) -> ParsedFeed:
                 content=_full_content(item),
             )
         )
+    if reason and not entries:  # feeds with small mistakes are still read
+        raise FetchError(f"malformed feed{detail}")
     return ParsedFeed(title=str(parsed.feed.get("title") or ""), entries=entries)
 
 

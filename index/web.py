@@ -1,5 +1,6 @@
 """Web pages as articles: fetch with `Fetcher`, extract the article with trafilatura."""
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -12,6 +13,8 @@ from index.loaders import LoadProblem
 from index.metadata import date_from_url, parse_date, title_from_url
 
 HTML_TYPES = {"text/html", "application/xhtml+xml"}
+MIN_ARTICLE_WORDS = 20
+_SENTENCE_END = re.compile(r"\w[.!?][\"'\u201d\u2019)]*(?:\s|$)")
 
 
 def is_url(text: str) -> bool:
@@ -35,8 +38,8 @@ def article_from_html(
         html, url=url, with_metadata=True, include_comments=False, as_dict=True
     )
     meta: dict[str, Any] = doc if isinstance(doc, dict) else {}
-    text = meta.get("text")
-    if not text or not text.strip():
+    text = meta.get("text") or ""
+    if not _reads_like_article(text):
         raise FetchError("no article text found in the page")
     extra = fallback or {}
     raw_date = meta.get("date") or extra.get("date")
@@ -52,6 +55,11 @@ def article_from_html(
     )
 
 
+def _reads_like_article(text: str) -> bool:
+    """At least a few sentences: trafilatura's fallback can return a menu's link texts."""
+    return len(text.split()) >= MIN_ARTICLE_WORDS and bool(_SENTENCE_END.search(text))
+
+
 def article_from_page(page: Page, url: str, fallback: dict[str, Any] | None = None) -> Article:
     """The article in a fetched page; FetchError when it isn't HTML or has no article."""
     if page.content_type and page.content_type not in HTML_TYPES:
@@ -61,7 +69,8 @@ def article_from_page(page: Page, url: str, fallback: dict[str, Any] | None = No
 
 def fetch_article(fetcher: Fetcher, url: str, fallback: dict[str, Any] | None = None) -> Article:
     """Fetch one page and extract its article; FetchError with a one-line reason."""
-    return article_from_page(fetcher.get(url), url, fallback)
+    page = fetcher.get(url)
+    return article_from_page(page, page.url, fallback)
 
 
 def fetch_articles(
