@@ -8,6 +8,10 @@
 3. The answer's support is the smallest sentence support. It is *supported* when it
    cites at least one real source and its support is at least `min_support`
    (default 0.6). Otherwise the caller replaces it with the extractive answer.
+4. An answer that cites nothing (small models often forget) is attributed instead:
+   each sentence gets the source that supports it best, and only if every sentence
+   reaches `min_support` against that one source, and has at least two content
+   words, is the answer kept, with those citations and `attributed` set.
 
 Word overlap is crude but measurable and cheap; it catches invented names, wrong
 numbers and answers drawn from outside the sources, which is what a small model
@@ -27,6 +31,8 @@ _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"[ \t]+([.,;:!?])")
 _RUN_OF_SPACES = re.compile(r"[ \t]{2,}")
+_CLOSING = ".!?\"'\u201d\u2019)"  # a sentence's marker goes before these
+_ATTRIBUTABLE_WORDS = 2
 
 
 class Grounding(BaseModel):
@@ -37,6 +43,7 @@ class Grounding(BaseModel):
     cited: list[int]
     removed_citations: list[int]
     reason: str
+    attributed: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,10 @@ def check(text: str, sources: Mapping[int, str], min_support: float = 0.6) -> Ch
     removed = [n for n in cited_numbers(text) if n not in sources]
     text = _strip_markers(text, set(removed)).strip()
     cited = [n for n in cited_numbers(text) if n in sources]
+    attributed = False
+    if not cited and (with_citations := attribute(text, sources, min_support)):
+        text, attributed = with_citations, True
+        cited = cited_numbers(text)
     if not cited:
         return CheckedAnswer(
             text,
@@ -82,7 +93,7 @@ def check(text: str, sources: Mapping[int, str], min_support: float = 0.6) -> Ch
             support, weakest = score, sentence
     supported = support >= min_support
     reason = (
-        "supported by its sources"
+        ("supported by its sources" + (" (citations added by newsbot)" if attributed else ""))
         if supported
         else (
             f"not supported by the cited sources (support {support:.2f} < {min_support:.2f}): "
@@ -97,8 +108,27 @@ def check(text: str, sources: Mapping[int, str], min_support: float = 0.6) -> Ch
             cited=cited,
             removed_citations=removed,
             reason=reason,
+            attributed=attributed,
         ),
     )
+
+
+def attribute(text: str, sources: Mapping[int, str], min_support: float) -> str | None:
+    """The text with each sentence citing its best-supporting source, or None if one has none."""
+    cites: list[tuple[int, int]] = []
+    for start, end in sentence_spans(text):
+        sentence = text[start:end]
+        if len(set(terms(sentence))) < _ATTRIBUTABLE_WORDS:
+            return None
+        score, best = max((sentence_support(sentence, s), -n) for n, s in sources.items())
+        if score < min_support:
+            return None
+        cites.append((start + len(sentence.rstrip(_CLOSING)), -best))
+    if not cites:
+        return None
+    for at, n in reversed(cites):
+        text = f"{text[:at]} [{n}]{text[at:]}"
+    return text
 
 
 def sentence_support(sentence: str, evidence: str) -> float:

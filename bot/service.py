@@ -169,10 +169,12 @@ class AnsweringService:
     def retrieve(
         self, question: str, *, k: int, scope: TimeScope | None = None
     ) -> list["Document"]:
-        """The best k chunks for a question, as the answerer would see them."""
+        """The best k chunks for a question, as the answerer sees them (as of today by default)."""
         self._require_articles()
         with self.store.reach():
-            return self.retriever.invoke(question, scope=scope or TimeScope(), k=k)
+            return self.retriever.invoke(
+                question, scope=scope or TimeScope(as_of=date.today()), k=k
+            )
 
     def answer(self, question: str, chunks: list["Document"]) -> Answer:
         """Answer from chunks already retrieved (as `ask` does after retrieving)."""

@@ -35,9 +35,15 @@ class Chunk:
     embed_text: str
 
 
-def context_prefix(article: Article) -> str:
-    """The title (and date) line embedded in front of every chunk of an article."""
-    return f"{article.title} ({article.date[:10]})\n" if article.date else f"{article.title}\n"
+def context_prefix(article: Article, chunk_text: str = "") -> str:
+    """The title (and date) line embedded in front of a chunk of an article.
+
+    A chunk that already opens with the title (the first chunk, when the title was
+    taken from the text's first line, or repeats it) gets only the date.
+    """
+    title = "" if article.title and chunk_text.startswith(article.title) else article.title
+    line = " ".join(filter(None, (title, article.date and f"({article.date[:10]})")))
+    return f"{line}\n" if line else ""
 
 
 class Chunker:
@@ -62,7 +68,8 @@ class Chunker:
                 start=start,
                 end=end,
                 text=article.text[start:end],
-                embed_text=prefix + article.text[start:end],
+                embed_text=context_prefix(article, article.text[start:end])
+                + article.text[start:end],
             )
             for i, (start, end) in enumerate(s for s in spans if _has_words(article.text, s))
         ]

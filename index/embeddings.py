@@ -49,10 +49,19 @@ def resolve_model(name: str) -> str:
     """
     if is_packaged_minilm(name):
         return str(packaged_minilm_dir())
-    from index.packaged_models import MPNET_NAMES, assemble_mpnet, model_cache_dir, mpnet_parts
+    from index.packaged_models import (
+        MPNET_DIR,
+        MPNET_NAMES,
+        assemble_mpnet,
+        is_assembled,
+        model_cache_dir,
+        mpnet_parts,
+    )
 
-    if name.lower() in MPNET_NAMES and mpnet_parts() is not None:
-        return str(assemble_mpnet(model_cache_dir()))
+    if name.lower() not in MPNET_NAMES:
+        return name
+    if is_assembled(model_cache_dir() / MPNET_DIR) or mpnet_parts() is not None:
+        return str(assemble_mpnet(model_cache_dir()))  # the cached copy, or built now
     return name
 
 

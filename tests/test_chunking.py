@@ -63,6 +63,15 @@ def test_short_article_is_one_chunk(encoder: DocumentEncoder) -> None:
     assert (chunk.start, chunk.end, chunk.embed_text) == (0, 18, "T\nJust one sentence.")
 
 
+def test_title_taken_from_the_text_is_not_embedded_twice(encoder: DocumentEncoder) -> None:
+    opening = "Storm closes the port of Haifa for a second day."
+    text = " ".join([opening, *[f"Ship {n} waited outside the harbour." for n in range(60)]])
+    article = Article(id="p", text=text, title=opening, date="2023-01-05", origin="test")
+    first, *rest = Chunker(encoder.tokenizer, 64, 8).chunk(article)
+    assert first.embed_text == "(2023-01-05)\n" + first.text
+    assert rest and all(c.embed_text.startswith(f"{opening} (2023-01-05)\n") for c in rest)
+
+
 def test_counts_stay_right_after_the_model_has_encoded(encoder: DocumentEncoder) -> None:
     """Encoding turns on truncation and padding in the model's tokenizer; ours must not care."""
     article = sample_article()
