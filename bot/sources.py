@@ -143,7 +143,10 @@ def add_source(settings: Settings, url: str, status: Status = quiet) -> Added:
             report = ingest_paths(settings, [], None, [article])
             dated = f" ({article.date[:10]})" if article.date else ""
             return Added(f"Ingested “{article.title}”{dated}: {report.summary()}", report=report)
-    status(f"Following feed {feed.id}: {feed.title or url} ({len(parsed.entries)} entries)…")
+    count = len(parsed.entries)
+    status(
+        f"Reading feed {feed.id}: {feed.title or url} ({count} entr{'ies' if count != 1 else 'y'})…"
+    )
     refresh = refresh_feeds(settings, [str(feed.id)], status)
     lines = [f"Following feed {feed.id}: {feed.title or url}", refresh.summary()]
     lines += [f"skipped {problem}" for problem in refresh.problems]

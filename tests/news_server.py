@@ -90,6 +90,20 @@ FRESH = Story(
         "2027, at a cost of 90 million crowns shared with the regional government.",
     ),
 )
+MARKET = Story(
+    "fish-market-moves",
+    "Old fish market moves to the south quay",
+    "2024-03-18",
+    "Lena Varga",
+    (
+        "The Tallowmere fish market, held on the north quay since 1852, will move to a new "
+        "hall on the south quay in June, the city council decided on Monday.",
+        "Councillors voted 23 to 9 for the move, saying the old hall's roof is unsafe and "
+        "that the south quay has room for 40 more stalls and a cold store.",
+        "Fishmongers asked for free parking for customers during the first year, which the "
+        "council promised to consider at its next meeting in April.",
+    ),
+)
 ATOM_STORIES = [
     Story(
         "observatory-comet",
@@ -209,7 +223,7 @@ class NewsSite:
 
     def route(self, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         """Status, headers and body for a path."""
-        pages = {s.path: s for s in [*STORIES, FRESH]}
+        pages = {s.path: s for s in [*STORIES, FRESH, MARKET]}
         if path in pages:
             return (
                 200,

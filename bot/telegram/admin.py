@@ -93,7 +93,7 @@ async def _admin_message(update: Update, context: Context) -> Message | None:
         return None
     user = update.effective_user
     if user is None or user.id not in context.bot_data.settings.telegram.admin_user_ids:
-        await message.reply_text(ADMIN_ONLY)
+        await message.reply_text(ADMIN_ONLY, do_quote=True)
         return None
     return message
 
@@ -109,7 +109,7 @@ async def add(update: Update, context: Context) -> None:
     if message is None:
         return
     if len(context.args or []) != 1:
-        await message.reply_text(ADD_USAGE)
+        await message.reply_text(ADD_USAGE, do_quote=True)
         return
     url = (context.args or [""])[0]
     data = context.bot_data
@@ -136,11 +136,11 @@ async def feeds(update: Update, context: Context) -> None:
         return
     followed = await context.bot_data.write(sources.list_feeds, context.bot_data.settings)
     if not followed:
-        await message.reply_text("No feeds yet. " + ADD_USAGE)
+        await message.reply_text("No feeds yet. " + ADD_USAGE, do_quote=True)
         return
     lines = [feed.describe() for feed in followed]
     for part in split_text("Followed feeds (id, title, address):\n" + "\n".join(lines)):
-        await message.reply_text(part)
+        await message.reply_text(part, do_quote=True)
 
 
 async def refresh(update: Update, context: Context) -> None:
@@ -171,17 +171,18 @@ async def remove(update: Update, context: Context) -> None:
     if message is None:
         return
     if len(context.args or []) != 1:
-        await message.reply_text(REMOVE_USAGE)
+        await message.reply_text(REMOVE_USAGE, do_quote=True)
         return
     key = (context.args or [""])[0]
     try:
         feed = await context.bot_data.write(sources.remove_feed, context.bot_data.settings, key)
     except NewsbotError as exc:
-        await message.reply_text(f"Couldn't remove it: {exc}")
+        await message.reply_text(f"Couldn't remove it: {exc}", do_quote=True)
         return
     await message.reply_text(
         f"Stopped following feed {feed.id}: {feed.title or feed.url}. "
-        "Its articles stay in the index."
+        "Its articles stay in the index.",
+        do_quote=True,
     )
 
 
