@@ -16,8 +16,9 @@ calls that can't reach a server raise `StoreUnavailableError`, and writes retry 
 """
 
 import logging
+import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -101,6 +102,7 @@ class ChunkStore:
         self.path = data_dir / "chroma"
         self.location = location(self.settings, data_dir)
         self._marked = False  # whether this object has changed the generation marker yet
+        self.sleep: Callable[[float], None] = time.sleep  # between retries (tests replace it)
         if create and self.embedded:
             ensure_writable(data_dir)
         self.client = make_client(self.settings, data_dir)
@@ -121,8 +123,9 @@ class ChunkStore:
         try:
             return self.client.get_collection(name, embedding_function=None)  # type: ignore[arg-type]
         except NotFoundError:
+            where = "in" if self.embedded else "on the Chroma server at"
             raise EmptyIndexError(
-                f"no collection '{name}' on the Chroma server at {self.location}; "
+                f"no collection '{name}' {where} {self.location}; "
                 "add articles first with: newsbot ingest PATH"
             ) from None
 
@@ -144,7 +147,7 @@ class ChunkStore:
             with self.reach():
                 call()
 
-        with_retries(attempt, self.settings, f"{what} on {self.location}")
+        with_retries(attempt, self.settings, f"{what} on {self.location}", self.sleep)
 
     def count(self) -> int:
         """Number of chunks stored."""

@@ -194,7 +194,46 @@ async function pushUpdate(server, bot, fields) {
   await server.addUserUpdate({ time: Date.now(), botToken: bot.token, updateId, isRead: false,
     ...fields });
   server.emit('emulator:update', bot.token);
+  const hook = webhooks.get(bot.token);
+  if (hook) hook.queue = hook.queue.then(() => deliver(server, bot.token, updateId));
   return updateId;
+}
+
+// ---------------------------------------------------------------- webhooks
+/**
+ * Like Telegram: with a webhook set, each update is POSTed to its URL, one at a time, with
+ * the secret in X-Telegram-Bot-Api-Secret-Token; a failed delivery is retried a few times.
+ * (The stock webhook support sends no secret and drops updates from the history.)
+ */
+const webhooks = new Map(); // token -> { url, secret, queue }
+
+async function deliver(server, token, updateId) {
+  const hook = webhooks.get(token); // the latest: every replica sets the same URL
+  const update = server.storage.userMessages.find((u) => u.botToken === token
+    && u.updateId === updateId);
+  if (!update || !hook) return;
+  const headers = { 'content-type': 'application/json' };
+  if (hook.secret) headers['x-telegram-bot-api-secret-token'] = hook.secret;
+  for (let attempt = 0; attempt < 5; attempt += 1) {
+    try {
+      const resp = await fetch(hook.url, { method: 'POST', headers,
+        body: JSON.stringify(TelegramServer.formatUpdate(update)) });
+      if (resp.ok) { update.isRead = true; return; }
+      console.error(`emulator: webhook ${hook.url} answered ${resp.status}`);
+    } catch (err) {
+      console.error(`emulator: webhook ${hook.url} failed: ${err.message}`);
+    }
+    await new Promise((r) => { setTimeout(r, 200 * (attempt + 1)); });
+  }
+}
+
+function setWebhook(p) {
+  const url = String(p.url || '');
+  if (!url) throw badRequest('bad webhook: URL is empty');
+  if (p.secret_token !== undefined && !/^[A-Za-z0-9_-]{1,256}$/.test(String(p.secret_token))) {
+    throw badRequest('bad webhook: secret token contains unallowed characters');
+  }
+  return { url, secret: p.secret_token === undefined ? null : String(p.secret_token) };
 }
 
 function confirmUpdates(server, token, offset) {
@@ -334,12 +373,13 @@ function answerCallbackQuery(p, bot) {
 
 function deleteWebhook(p, bot, server) {
   server.deleteWebhook(bot.token);
+  webhooks.delete(bot.token);
   if (flag(p.drop_pending_updates)) confirmUpdates(server, bot.token, Number.MAX_SAFE_INTEGER);
   return true;
 }
 
 function getWebhookInfo(p, bot, server) {
-  const hook = server.webhooks[bot.token];
+  const hook = webhooks.get(bot.token);
   return { url: hook ? hook.url : '', has_custom_certificate: false,
     pending_update_count: pendingUpdates(server, bot.token, Infinity).length };
 }
@@ -357,6 +397,12 @@ const botMethods = [
   botMethod('deleteMyCommands', (p, bot) => bot.commands.delete(commandsKey(p)) || true),
   botMethod('answerCallbackQuery', answerCallbackQuery),
   botMethod('deleteWebhook', deleteWebhook),
+  botMethod('setWebhook', (p, bot) => {
+    const { url, secret } = setWebhook(p);
+    const old = webhooks.get(bot.token);
+    webhooks.set(bot.token, { url, secret, queue: old ? old.queue : Promise.resolve() });
+    return true;
+  }),
   botMethod('getWebhookInfo', getWebhookInfo),
   botMethod('getChat', (p, bot) => ({ ...chatForBot(bot, p.chat_id), accent_color_id: 0,
     max_reaction_count: 11 })),
