@@ -10,12 +10,12 @@ from bot.config import TelegramSettings
 
 
 def is_allowed(update: Update, settings: TelegramSettings) -> bool:
-    """Whether the update comes from a listed user or chat; empty lists let everyone in."""
+    """Whether a listed user (admins too) or chat sent the update; empty lists admit all."""
     if not settings.allowed_user_ids and not settings.allowed_chat_ids:
         return True
     user, chat = update.effective_user, update.effective_chat
     return bool(
-        (user and user.id in settings.allowed_user_ids)
+        (user and user.id in (*settings.allowed_user_ids, *settings.admin_user_ids))
         or (chat and chat.id in settings.allowed_chat_ids)
     )
 

@@ -27,6 +27,7 @@ ADD_USAGE = "Send /add followed by the address of a news page or an RSS/Atom fee
 REMOVE_USAGE = "Send /remove followed by a feed id from /feeds."
 EDIT_EVERY_S = 1.5  # at most one progress edit this often, within Telegram's limits
 REFRESH_JOB = "refresh-feeds"
+FIRST_REFRESH_S = 1.0  # soon after start: the feeds may have moved on while the bot was down
 
 
 def register(application: Application[Any, Any, Any, Any, BotData, Any]) -> None:
@@ -37,9 +38,8 @@ def register(application: Application[Any, Any, Any, Any, BotData, Any]) -> None
     application.add_handler(CommandHandler("remove", remove))
     minutes = application.bot_data.settings.feeds.refresh_minutes
     if minutes and application.job_queue is not None:
-        seconds = minutes * 60
         application.job_queue.run_repeating(
-            scheduled_refresh, interval=seconds, first=seconds, name=REFRESH_JOB
+            scheduled_refresh, interval=minutes * 60, first=FIRST_REFRESH_S, name=REFRESH_JOB
         )
     elif minutes:
         log.warning("no JobQueue (install python-telegram-bot[job-queue]): feeds won't refresh")
