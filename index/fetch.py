@@ -4,7 +4,8 @@ Every request names newsbot in its User-Agent, has a timeout and a size cap (the
 is streamed and abandoned past `fetch.max_page_mb`), and waits for one of a few slots
 per host. 5xx answers and timeouts are retried with exponential backoff. Redirects
 are followed by hand so that each hop is checked again by the SSRF guard (guard.py)
-and by robots.txt, which is respected unless `fetch.respect_robots` is off.
+and by robots.txt, which is respected unless `fetch.respect_robots` is off. The
+address actually connected to is checked too, before the body is read (DNS rebinding).
 """
 
 import logging
@@ -15,12 +16,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit
+from urllib.request import getproxies
 from urllib.robotparser import RobotFileParser
 
 import httpx
 
-from index.errors import FetchError
-from index.guard import check_url
+from index.errors import FetchError, UnsafeURLError
+from index.guard import check_url, is_public
 from index.settings import FetchSettings
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,7 @@ class Fetcher:
             headers={"User-Agent": settings.user_agent},
             transport=transport,
         )
+        self._proxied = bool(getproxies())  # then the peer is the proxy, not the site
         self._slots: dict[str, threading.BoundedSemaphore] = {}
         self._robots: dict[str, RobotFileParser] = {}
         self._lock = threading.Lock()
@@ -118,11 +121,27 @@ class Fetcher:
     def _once(self, url: str, headers: Mapping[str, str]) -> Page:
         """Send one GET; the body is read (up to the cap) only for successful answers."""
         with self.client.stream("GET", url, headers=dict(headers)) as response:
+            self._check_peer(response, url)
             kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
             body = b""
             if 200 <= response.status_code < 300:
                 body = self._read_capped(response)
             return Page(url, response.status_code, kind, body, dict(response.headers))
+
+    def _check_peer(self, response: httpx.Response, url: str) -> None:
+        """Refuse the answer of a private address the host name resolved to only now.
+
+        check_url resolved the name before the request; a name that resolves elsewhere
+        a moment later (DNS rebinding) is caught here, before the body is read.
+        """
+        if self.settings.allow_private or self._proxied:
+            return
+        stream = response.extensions.get("network_stream")
+        peer = stream.get_extra_info("server_addr") if stream is not None else None
+        if peer and not is_public(str(peer[0])):
+            raise UnsafeURLError(
+                f"{urlsplit(url).hostname} connected to the private address {peer[0]}; refused"
+            )
 
     def _read_capped(self, response: httpx.Response) -> bytes:
         """The response body; FetchError as soon as it exceeds the size cap."""

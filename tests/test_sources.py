@@ -124,21 +124,33 @@ def test_ssrf_guard_refuses_the_local_server_unless_turned_off(site: NewsSite) -
 def test_ssrf_guard_checks_every_redirect_hop(
     site: NewsSite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Only 127.0.0.1 is reachable here, so the first hop is let through as if it were
-    # public; the redirect's target then meets the real guard and is refused.
+    # Only 127.0.0.1 is reachable here, so the fetcher trusts private addresses and the
+    # guard is applied for real from the second hop on: the redirect target is refused.
     from index import guard
 
     seen: list[str] = []
 
-    def first_hop_public(url: str, allow_private: bool) -> None:
+    def guard_after_first_hop(url: str, allow_private: bool) -> None:
         seen.append(url)
-        guard.check_url(url, allow_private=allow_private or len(seen) == 1)
+        guard.check_url(url, allow_private=len(seen) == 1)
 
-    monkeypatch.setattr("index.fetch.check_url", first_hop_public)
-    with Fetcher(FetchSettings(backoff_s=0.0)) as fetcher, pytest.raises(UnsafeURLError):
+    monkeypatch.setattr("index.fetch.check_url", guard_after_first_hop)
+    with Fetcher(TRUSTED) as fetcher, pytest.raises(UnsafeURLError):
         fetcher.get(site.base + "/moved")
     assert seen == [site.base + "/moved", site.base + STORIES[1].path]
     assert site.paths() == ["/robots.txt", "/moved"]  # the target was never requested
+
+
+def test_a_name_that_resolves_privately_only_at_connect_time_is_refused(
+    site: NewsSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # DNS rebinding: the name looked public when checked, then led to 127.0.0.1.
+    monkeypatch.setattr("index.fetch.check_url", lambda url, allow_private: None)
+    with (
+        Fetcher(FetchSettings(backoff_s=0.0, respect_robots=False)) as fetcher,
+        pytest.raises(UnsafeURLError, match=r"connected to the private address 127\.0\.0\.1"),
+    ):
+        fetcher.get(site.base + STORIES[0].path)
 
 
 def test_feed_refresh_is_incremental_and_conditional(
