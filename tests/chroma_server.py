@@ -60,13 +60,15 @@ class ChromaServer:
             self.proc.wait()
 
     def stop(self) -> None:
-        """Stop the server and close its log."""
+        """Stop the server, close its log and this process's HTTP clients of it."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.kill()
+        self._log.close()
+        close_http_clients()
 
     @property
     def url(self) -> str:
@@ -77,3 +79,22 @@ class ChromaServer:
         """What the server printed."""
         self._log.seek(0)
         return self._log.read().decode("utf-8", "replace")[-3000:]
+
+
+def close_http_clients() -> None:
+    """Close the HTTP sessions chromadb keeps per server and forget them.
+
+    chromadb caches one client system per server address and never closes its httpx
+    session; left to the garbage collector, its sockets raise ResourceWarnings, which
+    this suite turns into errors.
+    """
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    systems = SharedSystemClient._identifier_to_system
+    for identifier, system in list(systems.items()):
+        sessions = [getattr(c, "_session", None) for c in system._instances.values()]
+        open_sessions = [s for s in sessions if isinstance(s, httpx.Client)]
+        if open_sessions:
+            for session in open_sessions:
+                session.close()
+            del systems[identifier]

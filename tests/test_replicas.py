@@ -1,0 +1,265 @@
+"""Two `newsbot telegram --webhook` replicas behind a round-robin load balancer, one real
+Chroma server, one shared SQLite state file, and the Telegram emulator delivering
+updates by webhook with the secret token, as Telegram does.
+
+A conversation whose turns go to different replicas keeps its follow-up context, a
+Sources button works on the other replica, the question limit counts across replicas,
+updates without the secret are refused, and when Chroma goes down the bot says it is
+temporarily unavailable, then answers again once Chroma is back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from chroma_server import ChromaServer
+from conftest import SAMPLE
+from emulator_client import TelegramEmulator, free_port
+
+from bot.config import load_settings
+from bot.indexing import ingest_paths
+
+SECRET = "replica-secret_42"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MICHAELI = "Who is Ephraim Michaeli?"
+ARMY_RADIO = "What did he tell Army Radio?"
+SHALOM = "What did Shalom cite?"
+PER_MINUTE = 3
+
+
+class RoundRobin:
+    """A load balancer: each POST goes to the next replica; remembers who got what."""
+
+    def __init__(self, ports: list[int]) -> None:
+        self.ports = ports
+        self.routed: list[tuple[int, dict[str, Any]]] = []  # (replica index, update)
+        self._next = 0
+        self._lock = threading.Lock()
+        balancer = self
+
+        class Forward(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with balancer._lock:
+                    replica = balancer._next % len(balancer.ports)
+                    balancer._next += 1
+                    balancer.routed.append((replica, json.loads(body)))
+                headers = {"Content-Type": "application/json"}
+                if self.headers.get(SECRET_HEADER):
+                    headers[SECRET_HEADER] = self.headers[SECRET_HEADER]
+                url = f"http://127.0.0.1:{balancer.ports[replica]}{self.path}"
+                try:
+                    status = httpx.post(url, content=body, headers=headers, timeout=30).status_code
+                except httpx.TransportError:
+                    status = 502
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Forward)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/telegram"
+
+    def replica_of(self, message_id: int) -> int:
+        """Which replica got the update carrying this message."""
+        for replica, update in self.routed:
+            if update.get("message", {}).get("message_id") == message_id:
+                return replica
+        raise LookupError(message_id)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Replica:
+    """`newsbot telegram --webhook LB --listen 127.0.0.1:PORT` as a subprocess."""
+
+    def __init__(
+        self, workdir: Path, config: dict[str, Any], emulator: TelegramEmulator, lb: str
+    ) -> None:
+        workdir.mkdir(parents=True)
+        self.port = free_port()
+        self.log_file = workdir / "newsbot.log"
+        config = {**config, "logging": {"level": "DEBUG", "file": str(self.log_file)}}
+        config_file = workdir / "config.yaml"
+        config_file.write_text(yaml.safe_dump(config))
+        script = shutil.which("newsbot", path=str(Path(sys.executable).parent))
+        assert script
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+        env |= {
+            "TELEGRAM_BOT_TOKEN": emulator.token,
+            "TELEGRAM_API_BASE": emulator.api_base,
+            "TELEGRAM_WEBHOOK_SECRET": SECRET,
+        }
+        self.stderr = workdir / "stderr.txt"
+        with self.stderr.open("wb") as err:
+            self.proc = subprocess.Popen(
+                [
+                    *(script, "telegram", "--config", str(config_file)),
+                    *("--webhook", lb, "--listen", f"127.0.0.1:{self.port}"),
+                ],
+                cwd=workdir,
+                env=env,
+                stdout=err,
+                stderr=err,
+            )
+
+    def post(self, update: dict[str, Any], secret: str | None) -> int:
+        """POST an update straight to this replica's webhook server."""
+        headers = {SECRET_HEADER: secret} if secret else {}
+        url = f"http://127.0.0.1:{self.port}/telegram"
+        return httpx.post(url, json=update, headers=headers, timeout=10).status_code
+
+    def ready(self) -> bool:
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"replica exited with {self.proc.returncode}:\n{self.output()}")
+        try:
+            return self.post({}, None) == 403  # serving, and checking the secret
+        except httpx.TransportError:
+            return False
+
+    def output(self) -> str:
+        log = self.log_file.read_text() if self.log_file.exists() else ""
+        return log[-5000:] + self.stderr.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture(scope="module")
+def chroma(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
+    server = ChromaServer(tmp_path_factory.mktemp("chroma"), free_port()).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def cluster(
+    chroma: ChromaServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[TelegramEmulator, RoundRobin, list[Replica]]]:
+    root = tmp_path_factory.mktemp("replicas")
+    store = {
+        "backend": "server",
+        "host": "127.0.0.1",
+        "port": chroma.port,
+        "collection": f"replicas-{uuid.uuid4().hex[:8]}",
+        "retries": 0,
+    }
+    ingest_paths(load_settings(data_dir=root / "ingest", store=store), [SAMPLE])
+    emulator = TelegramEmulator().start(free_port())
+    replicas: list[Replica] = []
+    lb = RoundRobin([])
+    try:
+        for name in ("a", "b"):
+            config = {
+                "data_dir": str(root / name),  # each replica's own local cache
+                "store": store,
+                "telegram": {
+                    "state_file": str(root / "shared" / "state.sqlite"),
+                    "questions_per_minute": PER_MINUTE,
+                },
+            }
+            replicas.append(Replica(root / name, config, emulator, lb.url))
+            lb.ports.append(replicas[-1].port)
+        for replica in replicas:
+            emulator.wait_for(replica.ready, 180, interval=0.2, description="a replica")
+        yield emulator, lb, replicas
+    finally:
+        for replica in replicas:
+            replica.stop()
+        lb.close()
+        emulator.stop()
+
+
+def ask(emulator: TelegramEmulator, text: str, user_id: int) -> tuple[dict, dict]:
+    """Send a question; return it and the bot's reply to it."""
+    sent = emulator.send_message(text, user_id=user_id)
+    reply = emulator.wait_for_bot_message(
+        user_id,
+        lambda m: m.get("reply_to_message", {}).get("message_id") == sent["message_id"],
+        after_message_id=sent["message_id"],
+        timeout=90,
+    )
+    return sent, reply
+
+
+def test_updates_without_the_secret_are_refused(cluster: Any) -> None:
+    _, _, replicas = cluster
+    update = {"update_id": 1, "message": {"message_id": 1, "date": 0, "text": "hi"}}
+    for replica in replicas:
+        assert replica.post(update, None) == 403
+        assert replica.post(update, "wrong-secret") == 403
+
+
+def test_follow_up_keeps_context_when_turns_go_to_different_replicas(cluster: Any) -> None:
+    emulator, lb, _ = cluster
+    first, answer = ask(emulator, MICHAELI, 7001)
+    assert "Ephraim Michaeli" in answer["text"]
+    second, follow_up = ask(emulator, ARMY_RADIO, 7001)
+    assert lb.replica_of(first["message_id"]) != lb.replica_of(second["message_id"])
+    assert "Russians admire Israel" in follow_up["text"]
+    assert "Ephraim Michaeli" in follow_up["text"]  # the first turn, from the other replica
+
+    # The Sources button of an answer given by one replica opens on the other.
+    (button,) = [b for row in follow_up["reply_markup"]["inline_keyboard"] for b in row]
+    emulator.press_button(7001, follow_up["message_id"], button["callback_data"], user_id=7001)
+    pager = emulator.wait_for_bot_message(
+        7001, lambda m: m["text"].startswith("Source 1 of"), timeout=60
+    )
+    assert "Russians admire Israel" in pager["text"]
+
+
+def test_question_limit_counts_across_replicas(cluster: Any) -> None:
+    emulator, lb, _ = cluster
+    replies = [ask(emulator, SHALOM, 7101) for _ in range(PER_MINUTE)]
+    assert {lb.replica_of(sent["message_id"]) for sent, _ in replies} == {0, 1}
+    assert all("Dolphinarium" in reply["text"] for _, reply in replies)
+    over = emulator.send_message(SHALOM, user_id=7101)
+    slow = emulator.wait_for_bot_message(
+        7101, lambda m: "faster than I can answer" in m["text"], after_message_id=over["message_id"]
+    )
+    assert f"{PER_MINUTE} questions a minute" in slow["text"]
+
+
+def test_chroma_down_is_temporarily_unavailable_then_recovers(
+    cluster: Any, chroma: ChromaServer
+) -> None:
+    emulator, _, _ = cluster
+    chroma.kill()
+    try:
+        for user in (7201, 7202):  # consecutive updates: one to each replica
+            _, reply = ask(emulator, SHALOM, user)
+            assert "temporarily unavailable" in reply["text"]
+    finally:
+        chroma.start()
+    for user in (7201, 7202):
+        _, reply = ask(emulator, SHALOM, user)
+        assert "Dolphinarium" in reply["text"]
