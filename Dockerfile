@@ -3,7 +3,9 @@
 # CLI:  docker run --rm -v newsbot-data:/data -v "$PWD/articles:/articles:ro" newsbot \
 #           newsbot ingest /articles
 #       docker run --rm -v newsbot-data:/data newsbot newsbot ask "What did Shalom cite?"
+# With a Chroma server and webhook replicas: see docker-compose.yml and docs/scaling.md.
 
+# ---- build: a virtualenv with the CPU build of torch and newsbot in it
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/newsbot
@@ -15,10 +17,13 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY index ./index
+COPY prompts ./prompts
 RUN pip install . && find /opt/newsbot -name '__pycache__' -prune -exec rm -rf {} +
 
+# ---- runtime: the virtualenv only, run as an unprivileged user
 FROM python:3.11-slim
-RUN useradd --create-home --uid 10001 newsbot && mkdir /data && chown newsbot:newsbot /data
+RUN useradd --create-home --uid 10001 newsbot \
+    && mkdir /data /shared && chown newsbot:newsbot /data /shared
 COPY --from=build /opt/newsbot /opt/newsbot
 COPY config.yaml /etc/newsbot/config.yaml
 COPY samples /opt/newsbot/samples
@@ -26,8 +31,15 @@ ENV PATH=/opt/newsbot/bin:$PATH \
     NEWSBOT_CONFIG=/etc/newsbot/config.yaml \
     NEWSBOT_DATA_DIR=/data \
     HF_HUB_OFFLINE=1 \
-    PYTHONUNBUFFERED=1
+    PYTHONUNBUFFERED=1 \
+    NEWSBOT_HEALTH_PORT=
 USER newsbot
 WORKDIR /home/newsbot
 VOLUME ["/data"]
+# The webhook server (newsbot telegram --webhook URL --listen 0.0.0.0:8443).
+EXPOSE 8443
+# Healthy while the process answers: with NEWSBOT_HEALTH_PORT set (webhook mode), the
+# webhook server must accept connections on it; without it, starting is enough.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
+    CMD ["python", "-c", "import os, socket; p = os.environ.get('NEWSBOT_HEALTH_PORT'); p and socket.create_connection(('127.0.0.1', int(p)), 3).close()"]
 CMD ["newsbot", "telegram"]
