@@ -398,7 +398,7 @@ def feeds_refresh(settings: Settings, feed_keys: tuple[str, ...], every: str | N
         else:
             for problem in report.problems:
                 click.echo(f"skipped {problem}", err=True)
-            click.echo(report.summary())
+            click.echo(report.summary() if report.feeds else "No feeds yet: newsbot feeds add URL")
             if interval is None:
                 sys.exit(1 if report.problems else 0)
         time.sleep(interval)

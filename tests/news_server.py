@@ -251,6 +251,12 @@ class NewsSite:
             filler = b"<p>" + b"lorem ipsum dolor sit amet " * 40 + b"</p>\n"
             body = b"<html><body><article>" + filler * (self.huge_bytes // len(filler) + 1)
             return 200, {"Content-Type": "text/html"}, body + b"</article></body></html>"
+        if path == "/huge-stream.html":  # no Content-Length: the cap must cut the stream
+            filler = b"<p>" + b"lorem ipsum dolor sit amet " * 40 + b"</p>\n"
+            return 200, {"Content-Type": "text/html", "X-No-Length": "1"}, filler * 400
+        if path == "/slow.html":
+            time.sleep(1.0)
+            return 200, {"Content-Type": "text/html"}, page_html(STORIES[0]).encode()
         if path == "/report.pdf":
             return 200, {"Content-Type": "application/pdf"}, b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"
         if path == "/empty.html":
@@ -301,7 +307,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(status)
             for key, value in extra.items():
                 self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
+            if "X-No-Length" in extra:  # the body ends when the connection closes
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            else:
+                self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             if status != 304:
                 self.wfile.write(body)

@@ -68,7 +68,8 @@ def test_each_bad_url_gets_one_line_and_the_batch_goes_on(
     urls = {
         "/missing": "HTTP 404 Not Found",
         "/loop/a": "redirect loop",
-        "/huge.html": "too large",
+        "/huge.html": "too large (0.3 MB, over 0.1 MB)",
+        "/huge-stream.html": "too large (over 0.1 MB; raise fetch.max_page_mb)",
         "/report.pdf": "not an HTML page (application/pdf)",
         "/empty.html": "no article text found in the page",
         "/private/story.html": "robots.txt disallows",
@@ -92,6 +93,13 @@ def test_5xx_is_retried_and_redirects_are_followed(site: NewsSite) -> None:
     assert flaky.title == moved.title == STORIES[1].title
     assert [r.status for r in site.requests_for("/flaky.html")] == [503, 503, 200]
     assert moved.url == site.base + STORIES[1].path  # the page's final address
+
+
+def test_timeouts_are_retried_then_reported(site: NewsSite) -> None:
+    settings = TRUSTED.model_copy(update={"timeout_s": 0.2, "retries": 2})
+    with Fetcher(settings) as fetcher, pytest.raises(FetchError, match=r"^timed out after 0\.2s$"):
+        fetcher.get(site.base + "/slow.html")
+    assert len(site.requests_for("/slow.html")) == 3
 
 
 def test_no_more_than_the_per_host_limit_at_once(site: NewsSite) -> None:

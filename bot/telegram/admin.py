@@ -9,6 +9,7 @@ edited as the work proceeds. After an ingest the answering service rereads the i
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import Message, Update
@@ -39,7 +40,11 @@ def register(application: Application[Any, Any, Any, Any, BotData, Any]) -> None
     minutes = application.bot_data.settings.feeds.refresh_minutes
     if minutes and application.job_queue is not None:
         application.job_queue.run_repeating(
-            scheduled_refresh, interval=minutes * 60, first=FIRST_REFRESH_S, name=REFRESH_JOB
+            scheduled_refresh,
+            interval=minutes * 60,
+            first=FIRST_REFRESH_S,
+            name=REFRESH_JOB,
+            data=_Schedule(),
         )
     elif minutes:
         log.warning("no JobQueue (install python-telegram-bot[job-queue]): feeds won't refresh")
@@ -186,14 +191,30 @@ async def remove(update: Update, context: Context) -> None:
     )
 
 
+@dataclass
+class _Schedule:
+    """Whether a scheduled refresh is still running (a slow one must not pile up)."""
+
+    running: bool = False
+
+
 async def scheduled_refresh(context: Context) -> None:
     """Refresh every feed (the JobQueue calls this every `feeds.refresh_minutes`)."""
     data = context.bot_data
+    schedule = context.job.data if context.job else None
+    if isinstance(schedule, _Schedule):
+        if schedule.running:
+            log.info("the previous feed refresh is still running; skipping this one")
+            return
+        schedule.running = True
     try:
         report = await data.write(_refresh_and_reload, data, sources.quiet)
     except NewsbotError as exc:
         log.warning("scheduled feed refresh failed: %s", exc)
         return
+    finally:
+        if isinstance(schedule, _Schedule):
+            schedule.running = False
     if report.feeds:
         log.info("scheduled feed refresh: %s", report.summary())
     for problem in report.problems:
