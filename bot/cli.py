@@ -345,7 +345,7 @@ def feeds_add(settings: Settings, url: str) -> None:
     from index.feeds import check_feed
 
     with make_fetcher(settings) as fetcher:
-        parsed = check_feed(fetcher, fetcher.get(url))
+        parsed = check_feed(fetcher.get(url))
     feed, new = FeedList(settings.data_dir).add(url, parsed.title)
     verb = "added" if new else "already following"
     click.echo(f"{verb} feed {feed.id}: {feed.title or url} ({len(parsed.entries)} entries)")

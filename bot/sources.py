@@ -133,7 +133,7 @@ def add_source(settings: Settings, url: str, status: Status = quiet) -> Added:
     with make_fetcher(settings) as fetcher:
         page = fetcher.get(url)
         if looks_like_feed(page):
-            parsed = check_feed(fetcher, page)
+            parsed = check_feed(page)
             feed, new = FeedList(settings.data_dir).add(url, parsed.title)
             if not new:
                 return Added(f"Already following feed {feed.id}: {feed.title or feed.url}", feed)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urljoin
 
 from index.articles import Article
 from index.errors import FetchError
@@ -91,7 +92,7 @@ def looks_like_feed(page: Page) -> bool:
     return page.content_type != "text/html" and head.startswith(_FEED_STARTS)
 
 
-def parse_feed(body: bytes) -> ParsedFeed:
+def parse_feed(body: bytes, base_url: str = "") -> ParsedFeed:
     """The entries of an RSS or Atom document; FetchError when it is not a usable feed."""
     import feedparser
 
@@ -102,7 +103,7 @@ def parse_feed(body: bytes) -> ParsedFeed:
         raise FetchError(f"malformed feed: not RSS or Atom{detail}")
     entries = []
     for item in parsed.entries:
-        link = item.get("link")
+        link = urljoin(base_url, item["link"]) if item.get("link") else None
         key = item.get("id") or link or item.get("title")
         if not key:
             continue
@@ -140,11 +141,11 @@ def conditional_headers(feed: Feed) -> dict[str, str]:
     return headers
 
 
-def check_feed(fetcher: Fetcher, page: Page) -> ParsedFeed:
+def check_feed(page: Page) -> ParsedFeed:
     """Parse a page that should be a feed; FetchError when it isn't one."""
     if page.content_type == "text/html":
         raise FetchError("a web page, not a feed (add it with newsbot ingest instead)")
-    return parse_feed(page.body)
+    return parse_feed(page.body, page.url)
 
 
 def refresh_feed(
@@ -161,14 +162,17 @@ def refresh_feed(
         if page.not_modified:
             update.not_modified = True
             return update
-        parsed = check_feed(fetcher, page)
+        parsed = check_feed(page)
     except FetchError as exc:
         update.error = str(exc)
         return update
     update.title = parsed.title
     update.etag, update.last_modified = page.headers.get("etag"), page.headers.get("last-modified")
     seen = set(feed.seen)
-    new = [entry for entry in parsed.entries if entry.key not in seen][:max_entries]
+    unseen = [entry for entry in parsed.entries if entry.key not in seen]
+    new = unseen[: max(max_entries, 0)]
+    if len(unseen) > len(new):  # the rest next time: the feed must not answer 304 then
+        update.etag = update.last_modified = None
 
     def one(entry: Entry) -> Article | LoadProblem:
         try:

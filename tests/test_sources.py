@@ -192,6 +192,17 @@ def test_feed_refresh_is_incremental_and_conditional(
     assert answer.citations[0].date and answer.citations[0].date.startswith("2024-03-20")
 
 
+def test_a_long_backlog_is_ingested_over_several_refreshes(
+    site: NewsSite, web_settings: Settings
+) -> None:
+    settings = web_settings.model_copy(
+        update={"feeds": web_settings.feeds.model_copy(update={"max_entries": 1})}
+    )
+    FeedList(settings.data_dir).add(site.base + "/feeds/rss.xml", "")
+    assert [refresh_feeds(settings).entries for _ in range(3)] == [1, 1, 0]
+    assert [r.status for r in site.requests_for("/feeds/rss.xml")] == [200, 200, 304]
+
+
 def test_full_text_entries_are_not_fetched_and_bad_feeds_are_reported(
     site: NewsSite, web_settings: Settings
 ) -> None:
