@@ -9,6 +9,7 @@ for a time.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -160,3 +161,26 @@ def test_refresh_problems_never_reach_the_log_as_tracebacks(newsbot: NewsbotProc
     log = newsbot.output()
     assert "scheduled feed refresh" in log
     assert "Traceback" not in log
+
+
+def test_with_the_guard_on_chat_urls_to_private_addresses_are_refused(
+    site: NewsSite, tmp_path: Path
+) -> None:
+    # The default configuration: fetch.allow_private is false.
+    requests_before = len(site.requests_for(MARKET.path))
+    config = {"data_dir": str(tmp_path / "data"), "telegram": {"admin_user_ids": [ADMIN]}}
+    with TelegramEmulator().start(free_port()) as emulator:
+        bot = NewsbotProcess(tmp_path / "bot", emulator, config).wait_ready()
+        try:
+            url = site.base + MARKET.path
+            reply, since = command_result(emulator, f"/add {url}", ADMIN, "Couldn't add")
+            assert reply["text"] == (
+                f"Couldn't add {url}: 127.0.0.1 resolves to the private or local address "
+                "127.0.0.1; refused (set fetch.allow_private for trusted setups)"
+            )
+            assert since == [reply]
+            local, _ = command_result(emulator, "/add file:///etc/passwd", ADMIN, "Couldn't add")
+            assert local["text"].endswith("only http and https URLs can be fetched, not file:")
+        finally:
+            assert bot.stop() == 0
+    assert len(site.requests_for(MARKET.path)) == requests_before  # refused before sending
