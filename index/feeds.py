@@ -8,6 +8,7 @@ and what to remember once ingest has succeeded.
 """
 
 import html
+import logging
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +22,8 @@ from index.feedlist import Feed
 from index.fetch import Fetcher, Page
 from index.loaders import LoadProblem
 from index.web import article_from_html, article_from_page
+
+log = logging.getLogger(__name__)
 
 FEED_TYPES = {
     "application/rss+xml",
@@ -179,6 +182,11 @@ def refresh_feed(
             return entry_article(fetcher, entry, parsed.title, min_words)
         except FetchError as exc:
             return LoadProblem(entry.link or entry.key, str(exc))
+        except Exception as exc:  # a bug must not sink the rest of the feed
+            log.exception("unexpected error while reading %s", entry.link or entry.key)
+            return LoadProblem(
+                entry.link or entry.key, f"unexpected error ({type(exc).__name__}); see the log"
+            )
         finally:
             if entry_done:
                 entry_done()

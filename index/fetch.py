@@ -63,6 +63,7 @@ class Fetcher:
         self._proxied = bool(getproxies())  # then the peer is the proxy, not the site
         self._slots: dict[str, threading.BoundedSemaphore] = {}
         self._robots: dict[str, RobotFileParser] = {}
+        self._robots_reads: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def __enter__(self) -> "Fetcher":
@@ -108,8 +109,12 @@ class Fetcher:
             except httpx.TimeoutException:
                 if last:
                     raise FetchError(f"timed out after {self.settings.timeout_s:g}s") from None
+            except httpx.InvalidURL as exc:
+                raise FetchError(f"not a valid URL ({exc})") from None
             except httpx.TransportError as exc:
                 raise FetchError(f"can't connect ({_describe(exc)})") from None
+            except httpx.HTTPError as exc:  # e.g. a body that doesn't decode
+                raise FetchError(f"can't fetch ({_describe(exc)})") from None
             else:
                 if page.status < 500 or last:
                     return page
@@ -171,12 +176,11 @@ class Fetcher:
         parts = urlsplit(url)
         site = f"{parts.scheme}://{parts.netloc}"
         with self._lock:
-            parser = self._robots.get(site)
-        if parser is None:
-            parser = self._read_robots(site)
-            with self._lock:
-                self._robots[site] = parser
-        return parser.can_fetch(self.settings.user_agent, url)
+            reading = self._robots_reads.setdefault(site, threading.Lock())
+        with reading:  # one read per site, however many threads ask at once
+            if site not in self._robots:
+                self._robots[site] = self._read_robots(site)
+        return self._robots[site].can_fetch(self.settings.user_agent, url)
 
     def _read_robots(self, site: str) -> RobotFileParser:
         """Fetch and parse robots.txt; missing or unreachable means everything is allowed."""
@@ -200,7 +204,7 @@ def _reason(status: int) -> str:
     return httpx.codes.get_reason_phrase(status)
 
 
-def _describe(exc: httpx.TransportError) -> str:
+def _describe(exc: httpx.HTTPError) -> str:
     """A short reason for a transport failure."""
     text = str(exc) or type(exc).__name__
     return text.splitlines()[0][:200]

@@ -17,12 +17,17 @@ _SCHEMES = {"http", "https"}
 
 def check_scheme(url: str) -> str:
     """The URL's host name; UnsafeURLError unless it is an http(s) URL with a host."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 (raises ValueError for a malformed port)
+    except ValueError as exc:
+        raise FetchError(f"not a valid URL ({exc})") from None
     if parts.scheme.lower() not in _SCHEMES:
         raise UnsafeURLError(f"only http and https URLs can be fetched, not {parts.scheme}:")
-    if not parts.hostname:
+    if not host:
         raise UnsafeURLError("the URL has no host name")
-    return parts.hostname
+    return host
 
 
 def check_url(url: str, allow_private: bool) -> None:

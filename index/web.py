@@ -1,5 +1,6 @@
 """Web pages as articles: fetch with `Fetcher`, extract the article with trafilatura."""
 
+import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -11,6 +12,8 @@ from index.errors import FetchError
 from index.fetch import Fetcher, Page
 from index.loaders import LoadProblem
 from index.metadata import date_from_url, parse_date, title_from_url
+
+log = logging.getLogger(__name__)
 
 HTML_TYPES = {"text/html", "application/xhtml+xml"}
 MIN_ARTICLE_WORDS = 20
@@ -85,6 +88,9 @@ def fetch_articles(
             return fetch_article(fetcher, url)
         except FetchError as exc:
             return LoadProblem(url, str(exc))
+        except Exception as exc:  # a bug must not sink the rest of the batch
+            log.exception("unexpected error while reading %s", url)
+            return LoadProblem(url, f"unexpected error ({type(exc).__name__}); see the log")
         finally:
             if done:
                 done(url)
