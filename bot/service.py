@@ -4,7 +4,8 @@
 """
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
@@ -43,11 +44,22 @@ class IndexStats:
     location: str
 
 
-def build_chain(retriever: "BaseRetriever", answerer: "Answerer") -> Runnable:
-    """retriever | answerer, as one LCEL runnable from {standalone, scope} to Answer."""
-    retrieve: Runnable = RunnableLambda(
-        lambda x: retriever.invoke(x["standalone"], scope=x["scope"])
-    )
+def build_chain(
+    retriever: "BaseRetriever",
+    answerer: "Answerer",
+    guard: Callable[[], AbstractContextManager[Any]] = nullcontext,
+) -> Runnable:
+    """retriever | answerer, as one LCEL runnable from {standalone, scope} to Answer.
+
+    Retrieval runs inside `guard()`, which turns "store unreachable" into a
+    StoreUnavailableError (the answerer's own network errors are left alone).
+    """
+
+    def retrieve_in_guard(x: dict[str, Any]) -> list["Document"]:
+        with guard():
+            return retriever.invoke(x["standalone"], scope=x["scope"])
+
+    retrieve: Runnable = RunnableLambda(retrieve_in_guard)
     answer: Runnable = RunnableLambda(lambda x: answerer.answer(x["standalone"], x["chunks"]))
     return RunnablePassthrough.assign(chunks=retrieve) | answer
 
@@ -83,7 +95,7 @@ class AnsweringService:
         if self.mode == "llm":
             self.generative, self.condenser = _generative(settings, self.extractive)
         self.answerer: Answerer = self.generative or self.extractive
-        self.chain = build_chain(self.retriever, self.answerer)
+        self.chain = build_chain(self.retriever, self.answerer, store.reach)
 
     def reopen_index(self) -> None:
         """Make articles ingested since the service opened answerable, without a restart.
@@ -125,10 +137,9 @@ class AnsweringService:
         self._require_articles()
         standalone = self._standalone(question, conversation)
         scope = scope or TimeScope(as_of=date.today())
-        with self.store.reach():
-            answer: Answer = self.chain.invoke(
-                {"question": question, "standalone": standalone, "scope": scope}
-            )
+        answer: Answer = self.chain.invoke(
+            {"question": question, "standalone": standalone, "scope": scope}
+        )
         if conversation is not None:
             conversation.add(question, standalone, answer)
         return answer
