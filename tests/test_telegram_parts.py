@@ -19,10 +19,17 @@ from bot.answer import Answer, Citation
 from bot.config import ConfigError
 from bot.telegram.app import DEFAULT_API_BASE, read_api_base, read_token
 from bot.telegram.delivery import reply_html, typing
-from bot.telegram.formatting import answer_html, answer_parts, split_text, visible_length
+from bot.telegram.formatting import (
+    MAX_MESSAGE_LENGTH,
+    answer_html,
+    answer_parts,
+    split_text,
+    visible_length,
+)
 from bot.telegram.ordering import ChatOrderedProcessor
 from bot.telegram.redaction import REDACTED, TokenFilter
 from bot.telegram.sources import page_markup, page_text, parse_callback, sources_button
+from bot.telegram.streaming import FALLBACK_LABEL, final_parts, preview
 
 T = TypeVar("T")
 TOKEN = "123456:ABCdefGHIjklMNOpqrSTUvwxYZ_-0123"
@@ -91,6 +98,23 @@ def test_answer_parts_keep_links_whole() -> None:
 
 
 # ------------------------------------------------------------------ HTML
+def test_a_long_streamed_answer_and_its_fallback_label_fit_telegram_messages() -> None:
+    sentences = [f"Sentence {n} says R&D <costs> rose [1]." for n in range(400)]
+    text = " ".join(sentences)
+    assert visible_length(preview(text)) <= MAX_MESSAGE_LENGTH < visible_length(text)
+    for mode, notice in (
+        ("llm", None),
+        ("extractive-fallback", "the model's answer was unsupported"),
+    ):
+        answer = Answer(text=text, citations=[citation(1)], mode=mode, notice=notice)
+        parts = final_parts(answer)
+        assert len(parts) > 1
+        assert all(visible_length(plain) <= MAX_MESSAGE_LENGTH for _, plain in parts)
+        assert all("<costs>" not in html and "&lt;costs&gt;" in html for html, _ in parts)
+        assert parts[0][1].startswith(FALLBACK_LABEL) == (mode == "extractive-fallback")
+        assert sentences[-1] in parts[-1][1]
+
+
 def test_article_and_user_text_are_escaped() -> None:
     text = "a < b & c > d <b>bold</b> <script>x</script> &amp; [1] [2] [3]"
     citations = [
