@@ -14,7 +14,7 @@ from bot.indexing import ingest_paths
 from index.articles import Article
 from index.feedlist import Feed, FeedList, now
 from index.feeds import FeedUpdate, check_feed, looks_like_feed, refresh_feed
-from index.fetch import Fetcher
+from index.fetch import Fetcher, Page
 from index.ingest import IngestProgress, IngestReport
 from index.loaders import LoadProblem
 from index.web import article_from_page, fetch_articles
@@ -132,23 +132,26 @@ def add_source(settings: Settings, url: str, status: Status = quiet) -> Added:
     """Follow a feed and ingest its entries, or ingest a page; FetchError says why not."""
     with make_fetcher(settings) as fetcher:
         page = fetcher.get(url)
-        if looks_like_feed(page):
-            parsed = check_feed(page)
-            feed, new = FeedList(settings.data_dir).add(url, parsed.title)
-            if not new:
-                return Added(f"Already following feed {feed.id}: {feed.title or feed.url}", feed)
-        else:
-            article = article_from_page(page, page.url)
-            status(f"Ingesting “{article.title}”…")
-            report = ingest_paths(settings, [], None, [article])
-            dated = f" ({article.date[:10]})" if article.date else ""
-            return Added(f"Ingested “{article.title}”{dated}: {report.summary()}", report=report)
+    if looks_like_feed(page):
+        return _follow(settings, url, page, status)
+    article = article_from_page(page, page.url)
+    status(f"Ingesting “{article.title}”…")
+    report = ingest_paths(settings, [], None, [article])
+    dated = f" ({article.date[:10]})" if article.date else ""
+    return Added(f"Ingested “{article.title}”{dated}: {report.summary()}", report=report)
+
+
+def _follow(settings: Settings, url: str, page: Page, status: Status) -> Added:
+    """Add a fetched feed to the list and ingest its entries."""
+    parsed = check_feed(page)
+    feed, new = FeedList(settings.data_dir).add(url, parsed.title)
+    name = f"feed {feed.id}: {feed.title or url}"
+    if not new:
+        return Added(f"Already following {name}", feed)
     count = len(parsed.entries)
-    status(
-        f"Reading feed {feed.id}: {feed.title or url} ({count} entr{'ies' if count != 1 else 'y'})…"
-    )
+    status(f"Reading {name} ({count} entr{'ies' if count != 1 else 'y'})…")
     refresh = refresh_feeds(settings, [str(feed.id)], status)
-    lines = [f"Following feed {feed.id}: {feed.title or url}", refresh.summary()]
+    lines = [f"Following {name}", refresh.summary()]
     lines += [f"skipped {problem}" for problem in refresh.problems]
     return Added("\n".join(lines), feed, refresh=refresh)
 
