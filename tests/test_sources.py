@@ -95,6 +95,12 @@ def test_5xx_is_retried_and_redirects_are_followed(site: NewsSite) -> None:
     assert moved.url == site.base + STORIES[1].path  # the page's final address
 
 
+def test_robots_txt_can_be_ignored_when_configured(site: NewsSite) -> None:
+    with Fetcher(TRUSTED.model_copy(update={"respect_robots": False})) as fetcher:
+        assert fetch_article(fetcher, site.base + "/private/story.html").title
+    assert "/robots.txt" not in site.paths()
+
+
 def test_timeouts_are_retried_then_reported(site: NewsSite) -> None:
     settings = TRUSTED.model_copy(update={"timeout_s": 0.2, "retries": 2})
     with Fetcher(settings) as fetcher, pytest.raises(FetchError, match=r"^timed out after 0\.2s$"):
