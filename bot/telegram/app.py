@@ -115,7 +115,7 @@ async def post_init(application: NewsApplication) -> None:
     )
     await data.run(data.warm_up)
     await application.bot.set_my_commands(handlers.COMMANDS)
-    log.info("@%s is ready and polling for updates", application.bot.username)
+    log.info("@%s is ready for updates", application.bot.username)
 
 
 async def post_shutdown(application: NewsApplication) -> None:
