@@ -11,6 +11,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -73,37 +74,33 @@ class RichIngestProgress:
 @contextmanager
 def query_progress(total: int) -> Iterator[Callable[[], None]]:
     """A progress bar over eval queries; yields the function that advances it."""
-    console = Console(stderr=True)
-    progress = Progress(
-        TextColumn("[bold]eval"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    )
-    task = progress.add_task("eval", total=total)
-    with progress:
-        yield lambda: progress.advance(task)
+    with _counting("eval", total, TimeRemainingColumn()) as advance:
+        yield advance
 
 
 @contextmanager
 def fetch_progress(total: int) -> Iterator[Callable[[str], None]]:
     """A progress bar over URLs being fetched; yields the function called per URL done."""
+    with _counting("fetch", total, TimeElapsedColumn()) as advance:
+        yield lambda _url: advance()
+
+
+@contextmanager
+def _counting(label: str, total: int, clock: ProgressColumn) -> Iterator[Callable[[], None]]:
+    """A transient bar counting `total` steps on stderr, hidden when it is not a terminal."""
     console = Console(stderr=True)
     progress = Progress(
-        TextColumn("[bold]fetch"),
+        TextColumn(f"[bold]{label}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TimeElapsedColumn(),
+        clock,
         console=console,
         transient=True,
         disable=not console.is_terminal,
     )
-    task = progress.add_task("fetch", total=total)
+    task = progress.add_task(label, total=total)
     with progress:
-        yield lambda _url: progress.advance(task)
+        yield lambda: progress.advance(task)
 
 
 def eval_table(report: "EvalReport", k: int) -> None:
