@@ -8,6 +8,7 @@ and what to remember once ingest has succeeded.
 """
 
 import html
+import io
 import logging
 import re
 from collections.abc import Callable
@@ -99,7 +100,9 @@ def parse_feed(body: bytes, base_url: str = "") -> ParsedFeed:
     """The entries of an RSS or Atom document; FetchError when it is not a usable feed."""
     import feedparser
 
-    parsed = feedparser.parse(body)
+    # a file object: feedparser opens bytes that name a local file (a feed saying
+    # "/etc/passwd" or "/dev/zero" would be read from this machine)
+    parsed = feedparser.parse(io.BytesIO(body))
     reason = parsed.get("bozo_exception") if parsed.get("bozo") else None
     detail = f" ({str(reason).splitlines()[0][:120]})" if reason else ""
     if not parsed.get("version"):

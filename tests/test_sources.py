@@ -20,6 +20,7 @@ from bot.sources import add_source, fetch_urls, refresh_feeds
 from index.durations import parse_duration
 from index.errors import FetchError, NewsbotError, UnsafeURLError
 from index.feedlist import FeedList
+from index.feeds import parse_feed
 from index.fetch import Fetcher
 from index.guard import check_url, is_public
 from index.settings import FetchSettings
@@ -226,6 +227,16 @@ def test_full_text_entries_are_not_fetched_and_bad_feeds_are_reported(
     assert [(a.title, (a.date or "")[:10]) for a in stored] == [
         (ATOM_STORIES[0].title, "2024-03-16")
     ]
+
+
+def test_a_feed_body_naming_a_local_file_is_not_read_from_disk(tmp_path: Path) -> None:
+    local = tmp_path / "local.xml"
+    local.write_text(
+        "<rss version='2.0'><channel><title>Local</title>"
+        "<item><link>http://example.org/a</link></item></channel></rss>"
+    )
+    with pytest.raises(FetchError, match="malformed feed"):
+        parse_feed(str(local).encode())
 
 
 def test_add_source_detects_pages_and_feeds(site: NewsSite, web_settings: Settings) -> None:
