@@ -1,7 +1,8 @@
 """Polite, bounded HTTP fetching with httpx, for web pages, feeds and robots.txt.
 
-Every request names newsbot in its User-Agent, has a timeout and a size cap (the body
-is streamed and abandoned past `fetch.max_page_mb`), and waits for one of a few slots
+Every request names newsbot in its User-Agent, has a timeout (for each read and for the
+whole answer) and a size cap (the body is streamed and abandoned past
+`fetch.max_page_mb`), and waits for one of a few slots
 per host. 5xx answers and timeouts are retried with exponential backoff. Redirects
 are followed by hand so that each hop is checked again by the SSRF guard (guard.py)
 and by robots.txt, which is respected unless `fetch.respect_robots` is off. The
@@ -125,12 +126,15 @@ class Fetcher:
 
     def _once(self, url: str, headers: Mapping[str, str]) -> Page:
         """Send one GET; the body is read (up to the cap) only for successful answers."""
+        # httpx's timeout bounds each read, not the whole answer: a server that sends a
+        # few bytes at a time could hold a fetch (and the writer thread) for hours
+        deadline = time.monotonic() + self.settings.timeout_s
         with self.client.stream("GET", url, headers=dict(headers)) as response:
             self._check_peer(response, url)
             kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
             body = b""
             if 200 <= response.status_code < 300:
-                body = self._read_capped(response)
+                body = self._read_capped(response, deadline)
             return Page(url, response.status_code, kind, body, dict(response.headers))
 
     def _check_peer(self, response: httpx.Response, url: str) -> None:
@@ -148,8 +152,11 @@ class Fetcher:
                 f"{urlsplit(url).hostname} connected to the private address {peer[0]}; refused"
             )
 
-    def _read_capped(self, response: httpx.Response) -> bytes:
-        """The response body; FetchError as soon as it exceeds the size cap."""
+    def _read_capped(self, response: httpx.Response, deadline: float) -> bytes:
+        """The response body; FetchError as soon as it exceeds the size cap.
+
+        Past the deadline it raises httpx.ReadTimeout, retried like any other timeout.
+        """
         limit = self.settings.max_page_mb
         length = response.headers.get("content-length", "")
         if length.isdigit() and int(length) > self.max_bytes:
@@ -159,6 +166,8 @@ class Fetcher:
             body += piece
             if len(body) > self.max_bytes:
                 raise FetchError(f"too large (over {limit:g} MB; raise fetch.max_page_mb)")
+            if time.monotonic() > deadline:
+                raise httpx.ReadTimeout("the body took too long", request=response.request)
         return bytes(body)
 
     @contextmanager

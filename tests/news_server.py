@@ -257,6 +257,8 @@ class NewsSite:
         if path == "/slow.html":
             time.sleep(1.0)
             return 200, {"Content-Type": "text/html"}, page_html(STORIES[0]).encode()
+        if path == "/drip.html":  # each piece in time, the whole far too slowly
+            return 200, {"Content-Type": "text/html", "X-Drip": "0.1"}, b"<p>drip</p>" * 20
         if path == "/report.pdf":
             return 200, {"Content-Type": "application/pdf"}, b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"
         if path == "/empty.html":
@@ -313,7 +315,12 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            if status != 304:
+            if "X-Drip" in extra:
+                for i in range(0, len(body), 11):
+                    self.wfile.write(body[i : i + 11])
+                    self.wfile.flush()
+                    time.sleep(float(extra["X-Drip"]))
+            elif status != 304:
                 self.wfile.write(body)
         finally:
             with site.lock:

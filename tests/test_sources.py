@@ -109,6 +109,12 @@ def test_timeouts_are_retried_then_reported(site: NewsSite) -> None:
     assert len(site.requests_for("/slow.html")) == 3
 
 
+def test_a_body_that_trickles_in_is_abandoned_at_the_timeout(site: NewsSite) -> None:
+    settings = TRUSTED.model_copy(update={"timeout_s": 0.5, "retries": 0})
+    with Fetcher(settings) as fetcher, pytest.raises(FetchError, match=r"^timed out after 0\.5s$"):
+        fetcher.get(site.base + "/drip.html")  # 20 pieces 0.1 s apart: 2 s in all
+
+
 def test_no_more_than_the_per_host_limit_at_once(site: NewsSite) -> None:
     site.slow_s = 0.2
     settings = TRUSTED.model_copy(update={"per_host_requests": 2, "workers": 6})
