@@ -10,6 +10,8 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
+import httpx
+
 from index.errors import FetchError, UnsafeURLError
 
 _SCHEMES = {"http", "https"}
@@ -17,30 +19,38 @@ _SCHEMES = {"http", "https"}
 
 def check_scheme(url: str) -> str:
     """The URL's host name; UnsafeURLError unless it is an http(s) URL with a host."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-        parts.port  # noqa: B018 (raises ValueError for a malformed port)
-    except ValueError as exc:
-        raise FetchError(f"not a valid URL ({exc})") from None
-    if parts.scheme.lower() not in _SCHEMES:
-        raise UnsafeURLError(f"only http and https URLs can be fetched, not {parts.scheme}:")
-    if not host:
-        raise UnsafeURLError("the URL has no host name")
+    host, _ = _host_and_port(url)
     return host
 
 
 def check_url(url: str, allow_private: bool) -> None:
     """Refuse non-http(s) URLs, and (unless allowed) hosts that resolve to private addresses."""
-    host = check_scheme(url)
+    host, port = _host_and_port(url)
     if allow_private:
         return
-    for address in resolve(host, urlsplit(url).port):
+    for address in resolve(host, port):
         if not is_public(address):
             raise UnsafeURLError(
                 f"{host} resolves to the private or local address {address}; refused "
                 "(set fetch.allow_private for trusted setups)"
             )
+
+
+def _host_and_port(url: str) -> tuple[str, int | None]:
+    """The host and port exactly as httpx will connect to them; FetchError when malformed."""
+    # httpx's IDNA 2008 encoding, not Python's "idna" codec (IDNA 2003), which maps some
+    # names to another host ("ß" becomes "ss"): resolve the name that is connected to
+    try:
+        parts = httpx.URL(url)
+        urlsplit(url).port  # noqa: B018 (raises ValueError for a malformed port)
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise FetchError(f"not a valid URL ({exc})") from None
+    if parts.scheme.lower() not in _SCHEMES:
+        raise UnsafeURLError(f"only http and https URLs can be fetched, not {parts.scheme}:")
+    host = parts.raw_host.decode("ascii")
+    if not host:
+        raise UnsafeURLError("the URL has no host name")
+    return host, parts.port
 
 
 def resolve(host: str, port: int | None) -> set[str]:
@@ -53,8 +63,11 @@ def resolve(host: str, port: int | None) -> set[str]:
 
 
 def is_public(address: str) -> bool:
-    """Whether an IP address is globally routable (IPv4-mapped IPv6 is checked as IPv4)."""
+    """Whether an IP address is globally routable (IPv4 inside IPv6 is checked as IPv4)."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        elif ip.sixtofour is not None and not is_public(str(ip.sixtofour)):
+            return False  # 6to4 (2002::/16) carrying a private IPv4 address
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)

@@ -22,7 +22,7 @@ from index.errors import FetchError, NewsbotError, UnsafeURLError
 from index.feedlist import FeedList
 from index.feeds import parse_feed
 from index.fetch import Fetcher
-from index.guard import check_url, is_public
+from index.guard import check_scheme, check_url, is_public
 from index.settings import FetchSettings
 from index.web import fetch_article
 
@@ -137,9 +137,14 @@ def test_ssrf_guard_refuses_the_local_server_unless_turned_off(site: NewsSite) -
         assert fetch_article(fetcher, url).title == STORIES[0].title
     with pytest.raises(UnsafeURLError, match="only http and https"):
         check_url("file:///etc/passwd", allow_private=True)
-    for private in ("10.1.2.3", "192.168.0.1", "169.254.169.254", "::1", "::ffff:127.0.0.1"):
-        assert not is_public(private)
-    assert is_public("93.184.216.34")
+    for private in (
+        *("10.1.2.3", "192.168.0.1", "169.254.169.254", "0.0.0.0", "100.64.0.1"),
+        *("::1", "::", "fe80::1%eth0", "fd00::1", "::ffff:127.0.0.1", "2002:7f00:1::"),
+    ):
+        assert not is_public(private), private
+    assert is_public("93.184.216.34") and is_public("2002:5db8:d822::")
+    # the name resolved is the one httpx connects to (IDNA 2008), not Python's idna codec's
+    assert check_scheme("http://straße.example/") == "xn--strae-oqa.example"
 
 
 def test_ssrf_guard_checks_every_redirect_hop(
