@@ -1,5 +1,6 @@
 """Handlers: commands, questions, the Sources pager, the access gate and the one error handler."""
 
+import asyncio
 import contextlib
 import logging
 
@@ -150,9 +151,11 @@ async def question(update: Update, context: Context) -> None:
         return
     user = _user_data(context)
     per_minute = context.bot_data.settings.telegram.questions_per_minute
-    # counted in the shared store, so the limit holds across replicas
+    # counted in the shared store, so the limit holds across replicas; off the loop,
+    # since the count waits for any other replica's write to the store
     asker = update.effective_user.id if update.effective_user else message.chat_id
-    if not context.bot_data.sessions.take_question(asker, per_minute):
+    sessions = context.bot_data.sessions
+    if not await asyncio.to_thread(sessions.take_question, asker, per_minute):
         if not user.warned:
             user.warned = True
             await message.reply_text(SLOW_DOWN.format(n=per_minute))

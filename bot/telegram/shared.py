@@ -8,6 +8,7 @@ Sources buttons work on every replica. Updates of one chat are ordered within a 
 so two replicas rarely hold the same chat at once, and if they do the later save wins.
 """
 
+import asyncio
 from typing import Any
 
 from telegram import Update
@@ -54,7 +55,8 @@ async def load_chat(update: Update, context: Context) -> None:
     if chat is None or context.chat_data is None:
         return
     data = context.bot_data
-    state = data.sessions.load_chat(chat.id)  # a small indexed read: fine on the loop
+    # off the loop: the store's lock may be held by a write waiting on another replica
+    state = await asyncio.to_thread(data.sessions.load_chat, chat.id)
     if state is not None:
         restore_chat(context.chat_data, state, data.settings.answer.history_turns)
 
@@ -64,4 +66,5 @@ async def save_chat(update: Update, context: Context) -> None:
     chat = update.effective_chat
     if chat is None or context.chat_data is None:
         return
-    context.bot_data.sessions.save_chat(chat.id, chat_state(context.chat_data))
+    state = chat_state(context.chat_data)  # taken on the loop, written off it
+    await asyncio.to_thread(context.bot_data.sessions.save_chat, chat.id, state)
