@@ -123,6 +123,26 @@ def test_listed_group_is_served_and_unlisted_group_refused_once(
     assert len(texts) == 2 and REFUSAL in texts[0] and EMPTY in texts[1]
 
 
+def test_the_refusal_is_remembered_in_the_shared_chat_state(
+    emulator: TelegramEmulator, empty_bot: NewsbotProcess
+) -> None:
+    # A listed user's turn saves the chat's state; a refusal that came between two such
+    # turns must be part of it, or the next turn's load forgets it and a stranger is
+    # refused again (and by every other replica).
+    group: dict[str, Any] = {"chat_id": -1003000000003, "chat_type": "group", "mention": True}
+    for user in (ALLOWED_USER, 3003, ALLOWED_USER, 3003):
+        emulator.send_message("What did Shalom cite?", user_id=user, **group)
+    last = emulator.send_message("Who is Ephraim Michaeli?", user_id=ALLOWED_USER, **group)
+    emulator.wait_for_bot_message(
+        group["chat_id"],
+        lambda m: (
+            "reply_to_message" in m and m["reply_to_message"]["message_id"] == last["message_id"]
+        ),
+    )
+    texts = [m["text"] for m in emulator.bot_messages(group["chat_id"])]
+    assert sum(REFUSAL in text for text in texts) == 1, texts
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_signal_shuts_down_cleanly(tmp_path: Path, sig: signal.Signals) -> None:
     with TelegramEmulator().start(free_port()) as emulator:

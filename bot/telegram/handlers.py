@@ -12,6 +12,7 @@ from bot.answer import NOT_FOUND, Answer
 from bot.telegram.access import is_addressed, is_allowed, question_text
 from bot.telegram.delivery import edit_html, reply_html, typing
 from bot.telegram.formatting import answer_parts, escape
+from bot.telegram.shared import save_chat
 from bot.telegram.sources import page_markup, page_text, parse_callback, sources_button
 from bot.telegram.state import ChatData, Context, UserData
 from bot.telegram.streaming import stream_answer
@@ -81,6 +82,7 @@ async def gate(update: Update, context: Context) -> None:
         if not chat.refused:
             chat.refused = True
             await update.effective_message.reply_text(REFUSAL)
+            await save_chat(update, context)  # save_chat's group is skipped after a stop
     raise ApplicationHandlerStop
 
 
