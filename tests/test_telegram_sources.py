@@ -139,12 +139,13 @@ def test_admin_follows_lists_refreshes_and_removes_feeds(
     answer_with(emulator, "When will the comet pass closest to the sun?", ADMIN, "October")
     assert ATOM_STORIES[0].title
 
+    # /refresh waits in the writer behind the first scheduled refresh; /feeds doesn't
+    refreshed, since = command_result(emulator, "/refresh", ADMIN, "2 feeds checked")
+    assert since == [refreshed] and ", 0 new entries" in refreshed["text"]
+
     listing, _ = command_result(emulator, "/feeds", ADMIN, "Followed feeds")
     assert f"1  Harbour Herald  {site.base}/feeds/rss.xml" in listing["text"]
     assert f"2  Tallowmere Science  {atom}" in listing["text"]
-
-    refreshed, since = command_result(emulator, "/refresh", ADMIN, "2 feeds checked")
-    assert since == [refreshed] and ", 0 new entries" in refreshed["text"]
 
     removed, _ = command_result(emulator, "/remove 2", ADMIN, "Stopped following feed 2")
     assert "Its articles stay in the index." in removed["text"]

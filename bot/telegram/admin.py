@@ -2,8 +2,9 @@
 scheduled refresh of every feed (python-telegram-bot's JobQueue).
 
 Fetching and ingest run in `BotData.writer`, one job at a time and off the event loop,
-so answering goes on meanwhile. A command's progress and result are one message,
-edited as the work proceeds. After an ingest the answering service rereads the index.
+so answering goes on meanwhile; listing and removing feeds don't wait for them. A
+command's progress and result are one message, edited as the work proceeds. After an
+ingest the answering service rereads the index.
 """
 
 import asyncio
@@ -139,7 +140,8 @@ async def feeds(update: Update, context: Context) -> None:
     message = await _admin_message(update, context)
     if message is None:
         return
-    followed = await context.bot_data.write(sources.list_feeds, context.bot_data.settings)
+    # not through the writer: a refresh running there must not hold up a look at the list
+    followed = await asyncio.to_thread(sources.list_feeds, context.bot_data.settings)
     if not followed:
         await message.reply_text("No feeds yet. " + ADD_USAGE, do_quote=True)
         return
@@ -180,7 +182,9 @@ async def remove(update: Update, context: Context) -> None:
         return
     key = (context.args or [""])[0]
     try:
-        feed = await context.bot_data.write(sources.remove_feed, context.bot_data.settings, key)
+        # the feed list is edited under its own file lock; a running refresh then leaves
+        # the removed feed alone, so this need not wait for the writer
+        feed = await asyncio.to_thread(sources.remove_feed, context.bot_data.settings, key)
     except NewsbotError as exc:
         await message.reply_text(f"Couldn't remove it: {exc}", do_quote=True)
         return
