@@ -202,6 +202,23 @@ def test_token_filter_redacts_messages_arguments_and_tracebacks() -> None:
     assert TOKEN not in formatted and TOKEN.partition(":")[2] not in formatted
 
 
+def test_token_filter_redacts_the_webhook_secret_too() -> None:
+    # At DEBUG, PTB logs each Bot API call's parameters; setWebhook's hold the secret.
+    token_filter = TokenFilter(TOKEN, ["hook-secret_42", ""])
+    record = logging.LogRecord(
+        "telegram.ext.ExtBot",
+        logging.DEBUG,
+        __file__,
+        1,
+        "Calling Bot API endpoint `%s` with parameters `%s`",
+        ("setWebhook", {"url": "https://bot.example.org/t", "secret_token": "hook-secret_42"}),
+        None,
+    )
+    assert token_filter.filter(record)
+    formatted = logging.Formatter().format(record)
+    assert "hook-secret_42" not in formatted and f"'secret_token': '{REDACTED}'" in formatted
+
+
 # ------------------------------------------------------------------ ordering
 def update_in(chat_id: int, update_id: int) -> Update:
     chat = Chat(chat_id, Chat.PRIVATE)

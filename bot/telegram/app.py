@@ -137,7 +137,9 @@ def run(settings: Settings, webhook_url: str | None = None, listen: str = "0.0.0
         if webhook_url
         else None
     )
-    token_filter = redaction.install(token, debug=settings.logging.level == "DEBUG")
+    secrets = [hook.secret] if hook else []  # PTB logs setWebhook's secret_token at DEBUG
+    secrets.append(os.environ.get(settings.store.auth_token_env, "").strip())
+    token_filter = redaction.install(token, debug=settings.logging.level == "DEBUG", others=secrets)
     application = build_application(settings, token, api_base)
     log.info("connecting to the Bot API at %s", api_base)
     updates = [Update.MESSAGE, Update.CALLBACK_QUERY]

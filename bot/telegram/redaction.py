@@ -1,20 +1,23 @@
 """Keep the bot token out of every log line: messages, arguments, tracebacks.
 
 httpx logs each request URL at INFO, and the Bot API puts the token in the path
-(`.../bot<token>/getUpdates`); PTB's InvalidToken message quotes it too.
+(`.../bot<token>/getUpdates`); PTB's InvalidToken message quotes it too. Other secrets
+go through the same filter: at DEBUG, PTB logs every Bot API call's parameters, and
+`setWebhook`'s include the webhook secret.
 """
 
 import logging
+from collections.abc import Iterable
 
 REDACTED = "[REDACTED]"
 
 
 class TokenFilter(logging.Filter):
-    """Replaces the token (and its secret half) in a record before any handler writes it."""
+    """Replaces the token, its secret half and other secrets in a record before it is written."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, others: Iterable[str] = ()) -> None:
         super().__init__()
-        self.secrets = [s for s in (token, token.partition(":")[2]) if s]
+        self.secrets = [s for s in (token, token.partition(":")[2], *others) if s]
 
     def redact(self, text: str) -> str:
         """Text with the token replaced by [REDACTED]."""
@@ -40,9 +43,9 @@ class TokenFilter(logging.Filter):
         return True
 
 
-def install(token: str, *, debug: bool) -> TokenFilter:
-    """Redact the token on every root handler; quiet httpx's per-request lines unless debug."""
-    token_filter = TokenFilter(token)
+def install(token: str, *, debug: bool, others: Iterable[str] = ()) -> TokenFilter:
+    """Redact the token (and `others`) on every root handler; quiet httpx unless debug."""
+    token_filter = TokenFilter(token, others)
     root = logging.getLogger()
     if not root.handlers:
         logging.basicConfig()
