@@ -90,8 +90,10 @@ class Fetcher:
             if self.settings.respect_robots and not self._robots_allow(url):
                 raise FetchError("robots.txt disallows fetching this URL")
             page = self._request(url, headers or {})
-            location = page.headers.get("location")
-            if page.status in _REDIRECTS and location:
+            if page.status in _REDIRECTS:
+                location = page.headers.get("location")
+                if not location:
+                    raise FetchError(f"HTTP {page.status} redirect without a Location header")
                 url = urljoin(url, location)
                 continue
             if page.status >= 400:

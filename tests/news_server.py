@@ -245,6 +245,8 @@ class NewsSite:
             return 302, {"Location": "/loop/b"}, b""
         if path == "/loop/b":
             return 302, {"Location": f"{self.base}/loop/a"}, b""
+        if path == "/nowhere":
+            return 302, {"Content-Type": "text/html"}, b"<html><body>Moved</body></html>"
         if path == "/moved":
             return 301, {"Location": STORIES[1].path}, b""
         if path == "/huge.html":

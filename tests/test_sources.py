@@ -69,6 +69,7 @@ def test_each_bad_url_gets_one_line_and_the_batch_goes_on(
     urls = {
         "/missing": "HTTP 404 Not Found",
         "/loop/a": "redirect loop",
+        "/nowhere": "HTTP 302 redirect without a Location header",
         "/huge.html": "too large (0.3 MB, over 0.1 MB)",
         "/huge-stream.html": "too large (over 0.1 MB; raise fetch.max_page_mb)",
         "/report.pdf": "not an HTML page (application/pdf)",
