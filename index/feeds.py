@@ -22,7 +22,7 @@ from index.errors import FetchError
 from index.feedlist import Feed
 from index.fetch import Fetcher, Page
 from index.loaders import LoadProblem
-from index.web import article_from_html, article_from_page
+from index.web import HTML_TYPES, article_from_html, article_from_page
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ def looks_like_feed(page: Page) -> bool:
     if page.content_type in FEED_TYPES:
         return True
     head = page.body[:512].lstrip().lower()
-    return page.content_type != "text/html" and head.startswith(_FEED_STARTS)
+    return page.content_type not in HTML_TYPES and head.startswith(_FEED_STARTS)
 
 
 def parse_feed(body: bytes, base_url: str = "") -> ParsedFeed:
@@ -149,7 +149,7 @@ def conditional_headers(feed: Feed) -> dict[str, str]:
 
 def check_feed(page: Page) -> ParsedFeed:
     """Parse a page that should be a feed; FetchError when it isn't one."""
-    if page.content_type == "text/html":
+    if page.content_type in HTML_TYPES:
         raise FetchError("a web page, not a feed (add it with newsbot ingest instead)")
     return parse_feed(page.body, page.url)
 

@@ -20,8 +20,8 @@ from bot.sources import add_source, fetch_urls, refresh_feeds
 from index.durations import parse_duration
 from index.errors import FetchError, NewsbotError, UnsafeURLError
 from index.feedlist import FeedList
-from index.feeds import parse_feed
-from index.fetch import Fetcher
+from index.feeds import looks_like_feed, parse_feed
+from index.fetch import Fetcher, Page
 from index.guard import check_scheme, check_url, is_public
 from index.settings import FetchSettings
 from index.web import fetch_article
@@ -249,6 +249,13 @@ def test_a_feed_body_naming_a_local_file_is_not_read_from_disk(tmp_path: Path) -
     )
     with pytest.raises(FetchError, match="malformed feed"):
         parse_feed(str(local).encode())
+
+
+def test_an_xhtml_page_with_an_xml_declaration_is_a_page_not_a_feed() -> None:
+    xhtml = b'<?xml version="1.0" encoding="utf-8"?>\n<html xmlns="http://www.w3.org/1999/xhtml">'
+    assert not looks_like_feed(Page("http://example.org/a", 200, "application/xhtml+xml", xhtml))
+    rss = b'<?xml version="1.0"?>\n<rss version="2.0"><channel></channel></rss>'
+    assert looks_like_feed(Page("http://example.org/f", 200, "", rss))
 
 
 def test_add_source_detects_pages_and_feeds(site: NewsSite, web_settings: Settings) -> None:
