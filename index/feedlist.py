@@ -119,4 +119,7 @@ class FeedList:
             return []
         except (OSError, ValueError) as exc:
             raise NewsbotError(f"can't read the feed list {self.path}: {exc}") from None
-        return [Feed(**entry) for entry in data.get("feeds", [])]
+        try:
+            return [Feed(**entry) for entry in data.get("feeds", [])]
+        except (AttributeError, TypeError) as exc:  # valid JSON, but not a feed list
+            raise NewsbotError(f"can't read the feed list {self.path}: {exc}") from None

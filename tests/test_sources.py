@@ -271,6 +271,13 @@ def test_add_source_detects_pages_and_feeds(site: NewsSite, web_settings: Settin
         add_source(web_settings, site.base + "/missing")
 
 
+def test_a_damaged_feed_list_is_a_one_line_error(tmp_path: Path) -> None:
+    for content in ('{"feeds": [{"url": "http://example.org/f"}]}', "[1]", "{"):
+        (tmp_path / "feeds.json").write_text(content)
+        with pytest.raises(NewsbotError, match="can't read the feed list"):
+            FeedList(tmp_path).feeds()
+
+
 def test_durations() -> None:
     assert parse_duration("30m") == 1800 and parse_duration("1h30m") == 5400
     assert parse_duration("90s") == 90 and parse_duration("0.5h") == 1800
