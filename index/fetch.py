@@ -61,7 +61,8 @@ class Fetcher:
             headers={"User-Agent": settings.user_agent},
             transport=transport,
         )
-        self._proxied = bool(getproxies())  # then the peer is the proxy, not the site
+        # through a proxy the peer is the proxy, not the site (NO_PROXY alone sets none)
+        self._proxied = bool({"http", "https", "all"} & getproxies().keys())
         self._slots: dict[str, threading.BoundedSemaphore] = {}
         self._robots: dict[str, RobotFileParser] = {}
         self._robots_reads: dict[str, threading.Lock] = {}

@@ -173,6 +173,7 @@ def test_a_name_that_resolves_privately_only_at_connect_time_is_refused(
 ) -> None:
     # DNS rebinding: the name looked public when checked, then led to 127.0.0.1.
     monkeypatch.setattr("index.fetch.check_url", lambda url, allow_private: None)
+    monkeypatch.setenv("NO_PROXY", "intranet.example")  # names no proxy: still checked
     with (
         Fetcher(FetchSettings(backoff_s=0.0, respect_robots=False)) as fetcher,
         pytest.raises(UnsafeURLError, match=r"connected to the private address 127\.0\.0\.1"),
