@@ -18,7 +18,11 @@ COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY index ./index
 COPY prompts ./prompts
-RUN pip install . && find /opt/newsbot -name '__pycache__' -prune -exec rm -rf {} +
+# The chromadb client pinned to the server image in docker-compose.yml (chromadb/chroma);
+# pyproject allows any 1.x, which could pull a client newer than the server.
+ARG CHROMADB_VERSION=1.5.9
+RUN pip install . "chromadb==${CHROMADB_VERSION}" \
+    && find /opt/newsbot -name '__pycache__' -prune -exec rm -rf {} +
 
 # ---- runtime: the virtualenv only, run as an unprivileged user
 FROM python:3.11-slim
