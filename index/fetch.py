@@ -195,7 +195,11 @@ class Fetcher:
         return self._robots[site].can_fetch(self.settings.user_agent, url)
 
     def _read_robots(self, site: str) -> RobotFileParser:
-        """Fetch and parse robots.txt; missing or unreachable means everything is allowed."""
+        """Fetch and parse robots.txt; missing or unreachable means everything is allowed.
+
+        A 5xx answer (after the retries) disallows the whole site, as RFC 9309 asks:
+        the server is up but can't say what it allows.
+        """
         parser = RobotFileParser(f"{site}/robots.txt")
         lines: list[str] = []
         try:
@@ -203,7 +207,8 @@ class Fetcher:
         except FetchError as exc:
             log.info("no robots.txt from %s (%s); allowing", site, exc)
         else:
-            if page.status in (401, 403):
+            if page.status in (401, 403) or page.status >= 500:
+                log.info("robots.txt from %s answered HTTP %d; disallowing", site, page.status)
                 lines = ["User-agent: *", "Disallow: /"]
             elif page.status < 300:
                 lines = page.body.decode("utf-8", errors="replace").splitlines()

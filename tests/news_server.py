@@ -201,6 +201,7 @@ class NewsSite:
     rss_stories: list[Story] = field(default_factory=lambda: list(STORIES))
     huge_bytes: int = 300_000
     slow_s: float = 0.0
+    robots_status: int = 200
     requests: list[Request] = field(default_factory=list)
     in_flight: int = 0
     peak: int = 0
@@ -231,6 +232,8 @@ class NewsSite:
                 page_html(pages[path]).encode(),
             )
         if path == "/robots.txt":
+            if self.robots_status != 200:
+                return self.robots_status, {"Content-Type": "text/plain"}, b"unavailable"
             return 200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow: /private/\n"
         if path.startswith("/private/"):
             return 200, {"Content-Type": "text/html"}, page_html(STORIES[0]).encode()

@@ -103,6 +103,18 @@ def test_robots_txt_can_be_ignored_when_configured(site: NewsSite) -> None:
     assert "/robots.txt" not in site.paths()
 
 
+def test_a_failing_robots_txt_disallows_the_site_and_a_missing_one_allows_it(
+    site: NewsSite,
+) -> None:
+    site.robots_status = 503
+    with Fetcher(TRUSTED) as fetcher, pytest.raises(FetchError, match=r"^robots\.txt disallows"):
+        fetcher.get(site.base + STORIES[0].path)
+    assert site.paths() == ["/robots.txt"] * 3  # retried like any 5xx, then given up
+    site.robots_status = 404
+    with Fetcher(TRUSTED) as fetcher:
+        assert fetch_article(fetcher, site.base + STORIES[0].path).title == STORIES[0].title
+
+
 def test_timeouts_are_retried_then_reported(site: NewsSite) -> None:
     settings = TRUSTED.model_copy(update={"timeout_s": 0.2, "retries": 2})
     with Fetcher(settings) as fetcher, pytest.raises(FetchError, match=r"^timed out after 0\.2s$"):
