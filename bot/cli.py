@@ -1,22 +1,22 @@
-"""The `newsbot` command line: ingest, ask, chat, sources, remove, stats, eval, migrate, telegram.
+"""The `newsbot` command line; `feeds` lives in cli_feeds.py, shared options in cli_options.py.
 
 Heavy libraries are imported inside the commands, so `newsbot --help` stays instant.
 Errors meant for a person are printed as one line; configuration errors exit with 2,
 other user errors with 1.
 """
 
-import functools
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 
-from bot.answer import Answer
-from bot.config import ConfigError, Settings, load_settings
+from bot.cli_feeds import feeds
+from bot.cli_options import MODE, with_settings, with_time_scope
+from bot.cli_output import print_stream
+from bot.config import ConfigError, Settings
 from index.errors import NewsbotError
 
 _QUIET_LIBRARIES = {
@@ -44,57 +44,6 @@ class NewsbotGroup(click.Group):
             ctx.exit(130)
 
 
-_MODE = click.option(
-    "--mode", type=click.Choice(["extractive", "llm"]), help="Override answer.mode."
-)
-
-
-def with_time_scope(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Add --as-of, --since and --until, and pass a `TimeScope` as `scope`."""
-    day = click.DateTime(formats=["%Y-%m-%d"])
-
-    @click.option("--as-of", type=day, help="Prefer articles near this date (default: today).")
-    @click.option("--since", type=day, help="Only articles dated on or after this day.")
-    @click.option("--until", type=day, help="Only articles dated on or before this day.")
-    @functools.wraps(command)
-    def wrapper(as_of: Any, since: Any, until: Any, **kwargs: Any) -> Any:
-        from datetime import date
-
-        from index.retriever import TimeScope
-
-        scope = TimeScope(
-            as_of=as_of.date() if as_of else date.today(),
-            since=since.date() if since else None,
-            until=until.date() if until else None,
-        )
-        return command(scope=scope, **kwargs)
-
-    return wrapper
-
-
-def with_settings(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Add --config and --data-dir, and pass the loaded `Settings` as `settings`."""
-
-    @click.option(
-        "--config",
-        "config_path",
-        type=click.Path(path_type=Path),
-        help="Config file (default: $NEWSBOT_CONFIG or ./config.yaml).",
-    )
-    @click.option(
-        "--data-dir",
-        type=click.Path(path_type=Path),
-        help="Data directory holding the index (default: config's data_dir).",
-    )
-    @functools.wraps(command)
-    def wrapper(config_path: Path | None, data_dir: Path | None, **kwargs: Any) -> Any:
-        settings = load_settings(config_path, data_dir=data_dir)
-        _configure_logging(settings)
-        return command(settings=settings, **kwargs)
-
-    return wrapper
-
-
 @click.group(cls=NewsbotGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="newsbot")
 def cli() -> None:
@@ -107,8 +56,8 @@ def cli() -> None:
 def ingest(settings: Settings, paths: tuple[str, ...]) -> None:
     """Add articles (.txt .md .html .json .jsonl files or folders, or http(s) URLs)."""
     from bot.indexing import ingest_paths
+    from bot.news_sources import fetch_urls
     from bot.progress import RichIngestProgress, fetch_progress
-    from bot.sources import fetch_urls
     from index.web import is_url
 
     urls = [p for p in paths if is_url(p)]
@@ -128,7 +77,7 @@ def ingest(settings: Settings, paths: tuple[str, ...]) -> None:
 @cli.command()
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as one JSON object.")
-@_MODE
+@MODE
 @with_time_scope
 @with_settings
 def ask(settings: Settings, question: str, as_json: bool, scope: Any, mode: str | None) -> None:
@@ -140,11 +89,11 @@ def ask(settings: Settings, question: str, as_json: bool, scope: Any, mode: str 
         answer = service.ask(_clean_question(question), scope=scope)
         click.echo(json.dumps(answer.model_dump(mode="json"), ensure_ascii=False))
     else:
-        _print_stream(service.stream(_clean_question(question), scope=scope))
+        print_stream(service.stream(_clean_question(question), scope=scope))
 
 
 @cli.command()
-@_MODE
+@MODE
 @with_time_scope
 @with_settings
 def chat(settings: Settings, scope: Any, mode: str | None) -> None:
@@ -167,7 +116,7 @@ def chat(settings: Settings, scope: Any, mode: str | None) -> None:
             click.echo("Conversation forgotten.")
         elif line:
             try:
-                _print_stream(service.stream(_clean_question(line), conversation, scope))
+                print_stream(service.stream(_clean_question(line), conversation, scope))
             except NewsbotError as exc:
                 click.echo(f"newsbot: {exc}", err=True)
 
@@ -200,7 +149,7 @@ def chat(settings: Settings, scope: Any, mode: str | None) -> None:
     help="Keep the index here and reuse it while the corpus is unchanged.",
 )
 @click.option("--no-dates", is_flag=True, help="Ignore question dates (no date preference).")
-@_MODE
+@MODE
 @with_settings
 def evaluate(
     settings: Settings,
@@ -330,80 +279,6 @@ def migrate(settings: Settings, to: str, host: str | None, port: int | None) -> 
     click.echo(f"now set store.backend: server (host {server.host}, port {server.port})")
 
 
-@cli.group()
-def feeds() -> None:
-    """Follow RSS and Atom feeds: add, list, remove, refresh."""
-
-
-@feeds.command(name="add")
-@click.argument("url")
-@with_settings
-def feeds_add(settings: Settings, url: str) -> None:
-    """Follow a feed (checked by fetching it); `feeds refresh` ingests its entries."""
-    from bot.sources import make_fetcher
-    from index.feedlist import FeedList
-    from index.feeds import check_feed
-
-    with make_fetcher(settings) as fetcher:
-        parsed = check_feed(fetcher.get(url))
-    feed, new = FeedList(settings.data_dir).add(url, parsed.title)
-    verb = "added" if new else "already following"
-    click.echo(f"{verb} feed {feed.id}: {feed.title or url} ({len(parsed.entries)} entries)")
-
-
-@feeds.command(name="list")
-@with_settings
-def feeds_list(settings: Settings) -> None:
-    """List the followed feeds: id, title, URL and state."""
-    from bot.sources import list_feeds
-
-    followed = list_feeds(settings)
-    for feed in followed:
-        click.echo(feed.describe())
-    click.echo(f"{len(followed)} feeds" if followed else "No feeds yet: newsbot feeds add URL")
-
-
-@feeds.command(name="remove")
-@click.argument("feed")
-@with_settings
-def feeds_remove(settings: Settings, feed: str) -> None:
-    """Stop following a feed (by id or URL); its articles stay in the index."""
-    from bot.sources import remove_feed
-
-    removed = remove_feed(settings, feed)
-    click.echo(f"removed feed {removed.id}: {removed.title or removed.url}")
-
-
-@feeds.command(name="refresh")
-@click.argument("feed_keys", nargs=-1, metavar="[FEED]...")
-@click.option("--every", help="Keep refreshing at this interval, e.g. 30m, 2h, 90s.")
-@with_settings
-def feeds_refresh(settings: Settings, feed_keys: tuple[str, ...], every: str | None) -> None:
-    """Fetch new entries of every followed feed (or the given ids/URLs) and ingest them."""
-    import time
-
-    from bot.progress import RichIngestProgress
-    from bot.sources import refresh_feeds
-    from index.durations import parse_duration
-
-    interval = parse_duration(every) if every else None
-    while True:
-        try:
-            with RichIngestProgress() as progress:
-                report = refresh_feeds(settings, list(feed_keys), progress=progress)
-        except NewsbotError as exc:
-            if interval is None:
-                raise
-            click.echo(f"newsbot: {exc}", err=True)
-        else:
-            for problem in report.problems:
-                click.echo(f"skipped {problem}", err=True)
-            click.echo(report.summary() if report.feeds else "No feeds yet: newsbot feeds add URL")
-            if interval is None:
-                sys.exit(1 if report.problems else 0)
-        time.sleep(interval)
-
-
 @cli.command()
 @with_settings
 def stats(settings: Settings) -> None:
@@ -426,57 +301,7 @@ def _clean_question(question: str) -> str:
     return cleaned
 
 
-def _print_stream(items: Iterator[str | Answer]) -> None:
-    """Print LLM text as it arrives, then the checked answer and its sources."""
-    streamed = False
-    for item in items:
-        if isinstance(item, str):
-            click.echo(item, nl=False)
-            streamed = True
-            continue
-        if streamed:
-            click.echo()
-            if item.mode == "llm":
-                _print_sources(item)
-                return
-            click.echo()
-        _print_answer(item)
-
-
-def _print_answer(answer: Answer) -> None:
-    if answer.notice:
-        click.echo(f"newsbot: {answer.notice}", err=True)
-    if answer.mode == "extractive-fallback":
-        click.echo("[extractive answer]")
-    click.echo(answer.text)
-    _print_sources(answer)
-
-
-def _print_sources(answer: Answer) -> None:
-    if not answer.citations:
-        return
-    click.echo(click.style("\nSources", bold=True))
-    for c in answer.citations:
-        details = ", ".join(x for x in (c.source, (c.date or "")[:10]) if x)
-        click.echo(
-            f"[{c.n}] {c.title}" + (f" ({details})" if details else "") + f"  id={c.article_id}"
-        )
-        click.echo(f'    "{c.snippet}"')
-        if c.url:
-            click.echo(f"    {c.url}")
-
-
-def _configure_logging(settings: Settings) -> None:
-    import logging
-
-    logging.basicConfig(
-        level=settings.logging.level,
-        filename=settings.logging.file,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for handler in logging.getLogger().handlers:
-        # some libraries (bm25s) set their own loggers to DEBUG; the handler decides
-        handler.setLevel(settings.logging.level)
+cli.add_command(feeds)
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ from news_server import AD, ATOM_STORIES, COMMENT, FRESH, NAV, STORIES, NewsSite
 
 from bot.config import Settings, load_settings
 from bot.service import AnsweringService
-from bot.sources import add_source, fetch_urls, refresh_feeds
+from bot.news_sources import add_source, fetch_urls, refresh_feeds
 from index.durations import parse_duration
 from index.errors import FetchError, NewsbotError, UnsafeURLError
 from index.feedlist import FeedList

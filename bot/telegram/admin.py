@@ -17,7 +17,7 @@ from telegram import Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CommandHandler
 
-from bot import sources
+from bot import news_sources
 from bot.telegram.formatting import split_text
 from bot.telegram.state import BotData, Context
 from index.errors import NewsbotError
@@ -128,8 +128,8 @@ async def add(update: Update, context: Context) -> None:
     await status.finish(added.message)
 
 
-def _add_and_reload(data: BotData, url: str, status: sources.Status) -> sources.Added:
-    added = sources.add_source(data.settings, url, status)
+def _add_and_reload(data: BotData, url: str, status: news_sources.Status) -> news_sources.Added:
+    added = news_sources.add_source(data.settings, url, status)
     if added.changed:
         data.reload_index()
     return added
@@ -141,7 +141,7 @@ async def feeds(update: Update, context: Context) -> None:
     if message is None:
         return
     # not through the writer: a refresh running there must not hold up a look at the list
-    followed = await asyncio.to_thread(sources.list_feeds, context.bot_data.settings)
+    followed = await asyncio.to_thread(news_sources.list_feeds, context.bot_data.settings)
     if not followed:
         await message.reply_text("No feeds yet. " + ADD_USAGE, do_quote=True)
         return
@@ -165,8 +165,8 @@ async def refresh(update: Update, context: Context) -> None:
     await status.finish("\n".join(lines))
 
 
-def _refresh_and_reload(data: BotData, status: sources.Status) -> sources.RefreshReport:
-    report = sources.refresh_feeds(data.settings, status=status)
+def _refresh_and_reload(data: BotData, status: news_sources.Status) -> news_sources.RefreshReport:
+    report = news_sources.refresh_feeds(data.settings, status=status)
     if report.changed:
         data.reload_index()
     return report
@@ -184,7 +184,7 @@ async def remove(update: Update, context: Context) -> None:
     try:
         # the feed list is edited under its own file lock; a running refresh then leaves
         # the removed feed alone, so this need not wait for the writer
-        feed = await asyncio.to_thread(sources.remove_feed, context.bot_data.settings, key)
+        feed = await asyncio.to_thread(news_sources.remove_feed, context.bot_data.settings, key)
     except NewsbotError as exc:
         await message.reply_text(f"Couldn't remove it: {exc}", do_quote=True)
         return
@@ -212,7 +212,7 @@ async def scheduled_refresh(context: Context) -> None:
             return
         schedule.running = True
     try:
-        report = await data.write(_refresh_and_reload, data, sources.quiet)
+        report = await data.write(_refresh_and_reload, data, news_sources.quiet)
     except NewsbotError as exc:
         log.warning("scheduled feed refresh failed: %s", exc)
         return
