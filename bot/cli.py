@@ -171,7 +171,7 @@ def evaluate(
     corpus_ids = evaluation.read_corpus_ids(corpus)
     labelled = evaluation.read_queries(queries, corpus_ids)
     with tempfile.TemporaryDirectory(prefix="newsbot-eval-") as scratch:
-        settings = settings.model_copy(update={"data_dir": index_dir or Path(scratch)})
+        settings = evaluation.eval_settings(settings, corpus, index_dir or Path(scratch))
         with RichIngestProgress() as progress:
             ingest_s = evaluation.prepare_index(settings, corpus, progress)
         service = AnsweringService.open(settings, mode)

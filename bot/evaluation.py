@@ -171,6 +171,18 @@ def _json_lines(path: Path) -> list[tuple[int, dict[str, Any]]]:
     return records
 
 
+def eval_settings(settings: Settings, corpus: Path, data_dir: Path) -> Settings:
+    """Settings for the eval index: its own data directory and, on a Chroma server, its
+    own collection named after the corpus, so eval never mixes with the served articles.
+    """
+    update: dict[str, Any] = {"data_dir": data_dir}
+    if settings.store.backend == "server":
+        digest = hashlib.sha256(corpus.read_bytes()).hexdigest()[:12]
+        collection = f"{settings.store.collection}-eval-{digest}"
+        update["store"] = settings.store.model_copy(update={"collection": collection})
+    return settings.model_copy(update=update)
+
+
 def prepare_index(settings: Settings, corpus: Path, progress: Any = None) -> float:
     """Ingest the corpus unless the data directory already holds exactly this file."""
     from bot.indexing import ingest_paths

@@ -127,6 +127,24 @@ def test_cli_sources_remove_and_stats(backend: Settings, tmp_path: Path) -> None
     assert "chunks:     0" in stats.stdout and store.location in stats.stdout
 
 
+def test_eval_on_a_server_uses_its_own_collection(chroma: ChromaServer, tmp_path: Path) -> None:
+    served = load_settings(data_dir=tmp_path / "data", store=store_section("server", chroma))
+    ingest_paths(served, [SAMPLE])
+    before = open_existing(served.data_dir, served.store).count()
+    corpus = tmp_path / "corpus.jsonl"
+    doc = {"doc_id": "zq", "text": ZQ, "title": "Harbour committee", "date": "2023-01-05"}
+    corpus.write_text(json.dumps(doc) + "\n")
+    queries = tmp_path / "queries.jsonl"
+    question = {"question_id": "q", "question": "Which resolution passed?", "gold_doc_ids": ["zq"]}
+    queries.write_text(json.dumps(question) + "\n")
+    config = write_config(served, tmp_path / "config.yaml")
+    args = ["--corpus", str(corpus), "--queries", str(queries), "--json"]
+    done = run_newsbot("eval", "--config", str(config), *args, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1])["hit@1"] == 1.0
+    assert open_existing(served.data_dir, served.store).count() == before  # untouched
+
+
 def test_unreachable_server_is_named_in_one_line(tmp_path: Path) -> None:
     port = free_port()
     settings = load_settings(
