@@ -14,6 +14,9 @@ def test_config_yaml_documents_exactly_the_defaults() -> None:
     assert from_file.model_dump() == Settings().model_dump()
     documented = yaml.safe_load((REPO / "config.yaml").read_text())
     assert set(documented) == set(Settings.model_fields)
+    for section, values in Settings().model_dump().items():
+        if isinstance(values, dict):
+            assert set(documented[section] or {}) == set(values), section
 
 
 def write(tmp_path: Path, text: str) -> Path:
