@@ -36,14 +36,17 @@ ENV PATH=/opt/newsbot/bin:$PATH \
     NEWSBOT_DATA_DIR=/data \
     HF_HUB_OFFLINE=1 \
     PYTHONUNBUFFERED=1 \
+    NEWSBOT_TELEGRAM__HEARTBEAT_FILE=/tmp/newsbot-heartbeat \
     NEWSBOT_HEALTH_PORT=
 USER newsbot
 WORKDIR /home/newsbot
 VOLUME ["/data"]
 # The webhook server (newsbot telegram --webhook URL --listen 0.0.0.0:8443).
 EXPOSE 8443
-# Healthy while the process answers: with NEWSBOT_HEALTH_PORT set (webhook mode), the
-# webhook server must accept connections on it; without it, starting is enough.
+# Healthy while the bot's event loop runs: it touches the heartbeat file every 30 s
+# (telegram.heartbeat_file), so the file must be under 90 s old. With NEWSBOT_HEALTH_PORT
+# set (webhook mode) the webhook server must also accept connections on it. One-shot
+# CLI containers (ingest, ask) finish before the first check.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
-    CMD ["python", "-c", "import os, socket; p = os.environ.get('NEWSBOT_HEALTH_PORT'); p and socket.create_connection(('127.0.0.1', int(p)), 3).close()"]
+    CMD ["python", "-c", "import os, socket, sys, time; f = os.environ['NEWSBOT_TELEGRAM__HEARTBEAT_FILE']; stale = not os.path.exists(f) or time.time() - os.path.getmtime(f) > 90; stale and sys.exit(1); p = os.environ.get('NEWSBOT_HEALTH_PORT'); p and socket.create_connection(('127.0.0.1', int(p)), 3).close()"]
 CMD ["newsbot", "telegram"]

@@ -87,6 +87,7 @@ class TelegramSettings(Section):
     answer_workers: int = Field(2, ge=1, le=32)
     state_file: Path | None = None
     webhook_secret_env: str = "TELEGRAM_WEBHOOK_SECRET"
+    heartbeat_file: Path | None = None
     fail_on: str | None = None
 
 

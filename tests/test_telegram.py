@@ -162,13 +162,21 @@ def newsbot(
         "data_dir": str(news_dir),
         "retrieval": {"k": 10},
         "answer": {"max_sentences": 10},
-        "telegram": {"questions_per_minute": PER_MINUTE, "fail_on": FAIL_ON},
+        "telegram": {
+            "questions_per_minute": PER_MINUTE,
+            "fail_on": FAIL_ON,
+            "heartbeat_file": str(heartbeat_file(news_dir)),
+        },
     }
     bot = NewsbotProcess(tmp_path_factory.mktemp("newsbot"), emulator, config)
     try:
         yield bot.wait_ready()
     finally:
         bot.stop()
+
+
+def heartbeat_file(news_dir: Path) -> Path:
+    return news_dir.parent / "heartbeat"
 
 
 def ask(emulator: TelegramEmulator, text: str, user_id: int, **kwargs: Any) -> dict[str, Any]:
@@ -213,6 +221,13 @@ def test_commands_are_registered_and_start_and_help_answer(
     emulator.send_command("/stats", user_id=1001)
     stats = emulator.wait_for_bot_message(1001, after_message_id=usage["message_id"])
     assert "Articles: 3" in stats["text"] and "Dates: 2004-09-06 to 2023-02-11" in stats["text"]
+
+
+def test_the_running_bot_touches_its_heartbeat_file(
+    emulator: TelegramEmulator, newsbot: NewsbotProcess, news_dir: Path
+) -> None:
+    beat = heartbeat_file(news_dir)  # the first beat comes right after start-up
+    emulator.wait_for(beat.exists, timeout=30, description="the first heartbeat")
 
 
 def test_question_gets_a_cited_answer_while_typing(

@@ -13,6 +13,7 @@ import re
 import signal
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from telegram import Update
@@ -33,7 +34,7 @@ from bot.telegram import admin, handlers, redaction, shared
 from bot.telegram.access import ADDRESSED
 from bot.telegram.ordering import ChatOrderedProcessor
 from bot.telegram.sources import CALLBACK_PATTERN
-from bot.telegram.state import CONTEXT_TYPES, BotData
+from bot.telegram.state import CONTEXT_TYPES, BotData, Context
 from bot.telegram.webhook import webhook
 from index.errors import NewsbotError
 
@@ -44,6 +45,7 @@ API_BASE_VARIABLE = "TELEGRAM_API_BASE"
 DEFAULT_API_BASE = "https://api.telegram.org"
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
 _RETRIES_AFTER_FLOOD = 3
+HEARTBEAT_EVERY_S = 30
 
 NewsApplication = Application[Any, Any, Any, Any, BotData, Any]
 
@@ -115,7 +117,18 @@ async def post_init(application: NewsApplication) -> None:
     )
     await data.run(data.warm_up)
     await application.bot.set_my_commands(handlers.COMMANDS)
+    heartbeat = data.settings.telegram.heartbeat_file
+    if heartbeat is not None and application.job_queue is not None:
+        application.job_queue.run_repeating(
+            beat, HEARTBEAT_EVERY_S, first=0, data=heartbeat, name="heartbeat"
+        )
     log.info("@%s is ready for updates", application.bot.username)
+
+
+async def beat(context: Context) -> None:
+    """Touch the heartbeat file: the event loop is alive and running jobs."""
+    if context.job is not None:
+        Path(str(context.job.data)).touch()
 
 
 async def post_shutdown(application: NewsApplication) -> None:
