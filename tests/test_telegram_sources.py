@@ -158,6 +158,32 @@ def test_admin_follows_lists_refreshes_and_removes_feeds(
     assert "RSS/Atom feed" in usage["text"]
 
 
+def test_questions_are_answered_while_an_ingest_waits_on_a_slow_site(
+    emulator: TelegramEmulator, site: NewsSite, newsbot: NewsbotProcess
+) -> None:
+    question, expected = "How many visitors came to the lantern festival?", "60,000"
+    answer_with(emulator, question, 2003, expected)  # indexed before the site slows down
+    fetched = len(site.requests_for(MARKET.path))
+    site.slow_s = 20.0  # every /news/ page now takes 20 s to start
+    try:
+        sent = emulator.send_command(f"/add {site.base}{MARKET.path}", user_id=ADMIN)
+        emulator.wait_for(
+            lambda: len(site.requests_for(MARKET.path)) > fetched,
+            timeout=60,
+            description="the /add fetch to reach the slow site",
+        )
+        answer_with(emulator, question, 2003, expected)
+        status = [m for m in emulator.bot_messages(ADMIN) if replies_to(m, sent)]
+        assert status and status[-1]["text"].startswith("Fetching")  # the ingest still waits
+    finally:
+        site.slow_s = 0.0
+    emulator.wait_for_bot_message(
+        ADMIN,
+        lambda m: replies_to(m, sent) and not m["text"].startswith("Fetching"),
+        timeout=120,
+    )
+
+
 def test_refresh_problems_never_reach_the_log_as_tracebacks(newsbot: NewsbotProcess) -> None:
     log = newsbot.output()
     assert "scheduled feed refresh" in log
