@@ -39,6 +39,7 @@ class GenerativeAnswerer:
         context_tokens: int,
         max_tokens: int,
         min_support: float,
+        attribute_uncited: bool = False,
         prompts_dir: Any = None,
         unavailable: str | None = None,
     ) -> None:
@@ -47,6 +48,7 @@ class GenerativeAnswerer:
         self.context_tokens = context_tokens
         self.max_tokens = max_tokens
         self.min_support = min_support
+        self.attribute_uncited = attribute_uncited
         self.unavailable = unavailable
         self.prompt = load_prompt("answer", prompts_dir)
         self.lock = threading.Lock()  # llama.cpp models are not safe across threads
@@ -86,7 +88,7 @@ class GenerativeAnswerer:
 
     def _checked(self, text: str, blocks: list[Document], fallback: Answer) -> Answer:
         sources = {n: doc.page_content for n, doc in enumerate(blocks, 1)}
-        checked = grounding.check(text, sources, self.min_support)
+        checked = grounding.check(text, sources, self.min_support, self.attribute_uncited)
         if not checked.grounding.supported:
             if fallback.abstained:
                 return fallback.model_copy(update={"grounding": checked.grounding})

@@ -8,10 +8,11 @@
 3. The answer's support is the smallest sentence support. It is *supported* when it
    cites at least one real source and its support is at least `min_support`
    (default 0.6). Otherwise the caller replaces it with the extractive answer.
-4. An answer that cites nothing (small models often forget) is attributed instead:
-   each sentence gets the source that supports it best, and only if every sentence
-   reaches `min_support` against that one source, and has at least two content
-   words, is the answer kept, with those citations and `attributed` set.
+4. Optionally (`llm.attribute_uncited`, off by default), an answer that cites nothing
+   (small models often forget) is attributed instead: each sentence gets the source
+   that supports it best, and only if every sentence reaches `min_support` against
+   that one source, and has at least two content words, is the answer kept, with
+   those citations and `attributed` set.
 
 Word overlap is crude but measurable and cheap; it catches invented names, wrong
 numbers and answers drawn from outside the sources, which is what a small model
@@ -64,13 +65,15 @@ def cited_numbers(text: str) -> list[int]:
     return found
 
 
-def check(text: str, sources: Mapping[int, str], min_support: float = 0.6) -> CheckedAnswer:
+def check(
+    text: str, sources: Mapping[int, str], min_support: float = 0.6, attribute: bool = False
+) -> CheckedAnswer:
     """Remove invalid citations and measure how well the sources support the answer."""
     removed = [n for n in cited_numbers(text) if n not in sources]
     text = _strip_markers(text, set(removed)).strip()
     cited = [n for n in cited_numbers(text) if n in sources]
     attributed = False
-    if not cited and (with_citations := attribute(text, sources, min_support)):
+    if not cited and attribute and (with_citations := attributed_text(text, sources, min_support)):
         text, attributed = with_citations, True
         cited = cited_numbers(text)
     if not cited:
@@ -113,7 +116,7 @@ def check(text: str, sources: Mapping[int, str], min_support: float = 0.6) -> Ch
     )
 
 
-def attribute(text: str, sources: Mapping[int, str], min_support: float) -> str | None:
+def attributed_text(text: str, sources: Mapping[int, str], min_support: float) -> str | None:
     """The text with each sentence citing its best-supporting source, or None if one has none."""
     cites: list[tuple[int, int]] = []
     for start, end in sentence_spans(text):

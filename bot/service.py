@@ -237,6 +237,7 @@ def _generative(
         context_tokens=llm.context_tokens,
         max_tokens=llm.max_tokens,
         min_support=llm.min_support,
+        attribute_uncited=llm.attribute_uncited,
         prompts_dir=llm.prompts_dir,
         unavailable=unavailable,
     )

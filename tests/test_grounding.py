@@ -28,9 +28,16 @@ def test_citation_of_a_missing_block_is_removed() -> None:
     assert result.grounding.supported
 
 
-def test_uncited_answer_without_support_is_unsupported() -> None:
-    for text in ("Shalom cited the Olympic boycott [5].", "I don't know.", "Shalom cited 1999."):
+def test_answer_without_a_valid_citation_is_unsupported() -> None:
+    for text in ("Shalom cited the Dolphinarium bombing.", "Shalom cited it [5].", "I don't know."):
         result = check(text, SOURCES)
+        assert not result.grounding.supported
+        assert result.grounding.reason == "no citation of a provided source"
+
+
+def test_uncited_answer_without_support_is_not_attributed() -> None:
+    for text in ("Shalom cited the Olympic boycott [5].", "I don't know.", "Shalom cited 1999."):
+        result = check(text, SOURCES, attribute=True)
         assert not result.grounding.supported and not result.grounding.attributed
         assert result.grounding.reason == "no citation of a provided source"
 
@@ -39,6 +46,7 @@ def test_uncited_supported_sentences_get_their_best_source() -> None:
     result = check(
         "Shalom cited the Dolphinarium bombing. Michaeli said cooperation had been limited!",
         SOURCES,
+        attribute=True,
     )
     assert result.text == (
         "Shalom cited the Dolphinarium bombing [1]. Michaeli said cooperation had been limited [2]!"
@@ -48,7 +56,11 @@ def test_uncited_supported_sentences_get_their_best_source() -> None:
 
 
 def test_attribution_needs_every_sentence_supported() -> None:
-    half = check("Shalom cited the Dolphinarium bombing. Moscow hosted the Olympics.", SOURCES)
+    half = check(
+        "Shalom cited the Dolphinarium bombing. Moscow hosted the Olympics.",
+        SOURCES,
+        attribute=True,
+    )
     assert not half.grounding.supported and half.grounding.cited == []
 
 
