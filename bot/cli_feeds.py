@@ -21,10 +21,14 @@ def feeds_add(settings: Settings, url: str) -> None:
     """Follow a feed (checked by fetching it); `feeds refresh` ingests its entries."""
     from bot.news_sources import make_fetcher
     from index.feedlist import FeedList
-    from index.feeds import check_feed
+    from index.feeds import check_feed, discover_feed
 
     with make_fetcher(settings) as fetcher:
-        parsed = check_feed(fetcher.get(url))
+        page = fetcher.get(url)
+        announced = discover_feed(page)  # a web page announcing its feed
+        if announced is not None:
+            url, page = announced, fetcher.get(announced)
+        parsed = check_feed(page)
     feed, new = FeedList(settings.data_dir).add(url, parsed.title)
     verb = "added" if new else "already following"
     click.echo(f"{verb} feed {feed.id}: {feed.title or url} ({len(parsed.entries)} entries)")

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from bot.config import Settings
 from bot.indexing import ingest_paths
 from index.articles import Article
+from index.errors import FetchError
 from index.feedlist import Feed, FeedList, now
-from index.feeds import FeedUpdate, check_feed, looks_like_feed, refresh_feed
+from index.feeds import FeedUpdate, check_feed, discover_feed, looks_like_feed, refresh_feed
 from index.fetch import Fetcher, Page
 from index.ingest import IngestProgress, IngestReport
 from index.loaders import LoadProblem
@@ -134,7 +135,15 @@ def add_source(settings: Settings, url: str, status: Status = quiet) -> Added:
         page = fetcher.get(url)
     if looks_like_feed(page):
         return _follow(settings, url, page, status)
-    article = article_from_page(page, page.url)
+    try:
+        article = article_from_page(page, page.url)
+    except FetchError:
+        announced = discover_feed(page)  # a site's front page: follow its feed
+        if announced is None:
+            raise
+        status(f"No article on the page; following its feed {announced}…")
+        with make_fetcher(settings) as fetcher:
+            return _follow(settings, announced, fetcher.get(announced), status)
     status(f"Ingesting “{article.title}”…")
     report = ingest_paths(settings, [], None, [article])
     dated = f" ({article.date[:10]})" if article.date else ""

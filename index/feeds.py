@@ -147,6 +147,23 @@ def conditional_headers(feed: Feed) -> dict[str, str]:
     return headers
 
 
+def discover_feed(page: Page) -> str | None:
+    """The first RSS or Atom feed an HTML page announces (`<link rel="alternate">`)."""
+    if page.content_type not in HTML_TYPES or not page.body.strip():
+        return None
+    import lxml.html
+
+    try:
+        tree = lxml.html.document_fromstring(page.body)
+    except (ValueError, lxml.etree.ParserError):
+        return None
+    for link in tree.iterfind(".//link[@href]"):
+        rel = (link.get("rel") or "").lower().split()
+        if "alternate" in rel and (link.get("type") or "").lower() in FEED_TYPES:
+            return urljoin(page.url, link.get("href", "").strip())
+    return None
+
+
 def check_feed(page: Page) -> ParsedFeed:
     """Parse a page that should be a feed; FetchError when it isn't one."""
     if page.content_type in HTML_TYPES:

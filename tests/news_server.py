@@ -273,6 +273,14 @@ class NewsSite:
                 {"Content-Type": "text/html"},
                 f"<html><body><nav>{links}</nav></body></html>".encode(),
             )
+        if path == "/home.html":  # a front page: no article, but it announces its feed
+            links = "".join(f'<a href="/s/{w}">{w}</a> ' for w in NAV.split())
+            feed = '<link rel="alternate" type="application/rss+xml" href="feeds/rss.xml">'
+            return (
+                200,
+                {"Content-Type": "text/html"},
+                f"<html><head>{feed}</head><body><nav>{links}</nav></body></html>".encode(),
+            )
         if path == "/flaky.html":
             with self.lock:
                 self.flaky_left -= 1

@@ -15,8 +15,8 @@ from conftest import run_newsbot
 from news_server import AD, ATOM_STORIES, COMMENT, FRESH, NAV, STORIES, NewsSite, serve
 
 from bot.config import Settings, load_settings
-from bot.service import AnsweringService
 from bot.news_sources import add_source, fetch_urls, refresh_feeds
+from bot.service import AnsweringService
 from index.durations import parse_duration
 from index.errors import FetchError, NewsbotError, UnsafeURLError
 from index.feedlist import FeedList
@@ -284,6 +284,17 @@ def test_add_source_detects_pages_and_feeds(site: NewsSite, web_settings: Settin
         add_source(web_settings, site.base + "/missing")
 
 
+def test_a_front_page_is_followed_through_the_feed_it_announces(
+    site: NewsSite, web_settings: Settings
+) -> None:
+    home = site.base + "/home.html"
+    added = add_source(web_settings, home)
+    assert added.feed is not None and added.feed.url == site.base + "/feeds/rss.xml"
+    assert added.message.startswith("Following feed")
+    with pytest.raises(FetchError, match="no article text"):
+        add_source(web_settings, site.base + "/empty.html")  # no article, no feed
+
+
 def test_a_damaged_feed_list_is_a_one_line_error(tmp_path: Path) -> None:
     for content in ('{"feeds": [{"url": "http://example.org/f"}]}', "[1]", "{"):
         (tmp_path / "feeds.json").write_text(content)
@@ -318,8 +329,8 @@ def test_cli_ingests_urls_and_paths_and_manages_feeds(site: NewsSite, tmp_path: 
         guarded.stderr
     )
 
-    added = run_newsbot(
-        "feeds", "add", site.base + "/feeds/rss.xml", *data, cwd=tmp_path, env=trusted
+    added = run_newsbot(  # the front page, which announces the feed
+        "feeds", "add", site.base + "/home.html", *data, cwd=tmp_path, env=trusted
     )
     assert added.returncode == 0, added.stderr
     assert added.stdout.strip() == "added feed 1: Harbour Herald (2 entries)"
