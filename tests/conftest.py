@@ -4,10 +4,12 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from chroma_server import ChromaServer
+from emulator_client import free_port
 
 from bot.config import Settings, load_settings
 from index.chunking import Chunker
@@ -85,3 +87,13 @@ def run_newsbot(
         timeout=300,
         check=False,
     )
+
+
+@pytest.fixture(scope="module")
+def chroma(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
+    """A real `chroma run` server on 127.0.0.1 for one test module."""
+    server = ChromaServer(tmp_path_factory.mktemp("chroma-server"), free_port()).start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,15 +33,6 @@ from index.store import ChunkStore, open_existing
 
 SHALOM = "What did Shalom cite?"
 ZQ = "Committee notes\n\nResolution ZQ-4471 on harbour dredging passed by nine votes."
-
-
-@pytest.fixture(scope="module")
-def chroma(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
-    server = ChromaServer(tmp_path_factory.mktemp("chroma-server"), free_port()).start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def store_section(kind: str, chroma: ChromaServer | None) -> dict[str, Any]:

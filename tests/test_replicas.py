@@ -153,15 +153,6 @@ class Replica:
 
 
 @pytest.fixture(scope="module")
-def chroma(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
-    server = ChromaServer(tmp_path_factory.mktemp("chroma"), free_port()).start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
 def cluster(
     chroma: ChromaServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[TelegramEmulator, RoundRobin, list[Replica]]]:
