@@ -80,13 +80,8 @@ class BotData:
 
     def answer(self, question: str, chat: "ChatData") -> Answer:
         """Answer in the chat's conversation (blocking: call through `run`)."""
-        fail_on = self.settings.telegram.fail_on
-        if fail_on and fail_on in question:
-            raise RuntimeError("injected failure: the question contains telegram.fail_on")
-        service = self.service()
-        if chat.conversation is None:
-            chat.conversation = service.new_conversation()
-        return service.ask(question, chat.conversation)
+        service, conversation = self._in_conversation(question, chat)
+        return service.ask(question, conversation)
 
     @property
     def streams(self) -> bool:
@@ -95,13 +90,20 @@ class BotData:
 
     def stream(self, question: str, chat: "ChatData") -> Iterator[str | Answer]:
         """Like `answer`, but yield the LLM's text pieces, then the `Answer` (blocking)."""
+        service, conversation = self._in_conversation(question, chat)
+        yield from service.stream(question, conversation)
+
+    def _in_conversation(
+        self, question: str, chat: "ChatData"
+    ) -> tuple[AnsweringService, Conversation]:
+        """The service and the chat's conversation (started if new); `fail_on` fails here."""
         fail_on = self.settings.telegram.fail_on
         if fail_on and fail_on in question:
             raise RuntimeError("injected failure: the question contains telegram.fail_on")
         service = self.service()
         if chat.conversation is None:
             chat.conversation = service.new_conversation()
-        yield from service.stream(question, chat.conversation)
+        return service, chat.conversation
 
 
 class ChatData:
