@@ -166,10 +166,7 @@ def _ask(service: Any, question: Question, figures: Figures, raw_runs: int) -> R
 
 def _raw_llamacpp(generative: Any, question: str, chunks: list[Any]) -> tuple[float, float, int]:
     """llama.cpp alone on the messages newsbot sends: first-token seconds, generating s, tokens."""
-    from bot.generative import _block
-
-    blocks = generative._fit(question, chunks)
-    context = "\n\n".join(_block(n, doc) for n, doc in enumerate(blocks, 1))
+    _, context = generative.context(question, chunks)
     messages = generative.prompt.format_messages(context=context, question=question)
     roles = {"system": "system", "human": "user", "ai": "assistant"}
     payload = [{"role": roles[m.type], "content": m.content} for m in messages]

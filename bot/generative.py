@@ -70,8 +70,7 @@ class GenerativeAnswerer:
         if self.chat is None:
             yield _fallback(fallback, f"LLM unavailable: {self.unavailable}")
             return
-        blocks = self._fit(question, chunks)
-        context = "\n\n".join(_block(n, doc) for n, doc in enumerate(blocks, 1))
+        blocks, context = self.context(question, chunks)
         chain = self.prompt | self.chat.model | StrOutputParser()
         parts: list[str] = []
         try:
@@ -107,6 +106,11 @@ class GenerativeAnswerer:
         return Answer(
             text=answer_text, citations=citations, mode="llm", grounding=checked.grounding
         )
+
+    def context(self, question: str, chunks: Sequence[Document]) -> tuple[list[Document], str]:
+        """The chunks that fit the budget, and the numbered <source> blocks the model reads."""
+        blocks = self._fit(question, chunks)
+        return blocks, "\n\n".join(_block(n, doc) for n, doc in enumerate(blocks, 1))
 
     def _fit(self, question: str, chunks: Sequence[Document]) -> list[Document]:
         """The leading chunks whose blocks fit the context budget, measured in tokens."""
