@@ -273,6 +273,7 @@ def migrate(settings: Settings, to: str, host: str | None, port: int | None) -> 
         settings.data_dir, settings.store.model_copy(update={"backend": "embedded"})
     )
     target = ChunkStore(settings.data_dir, backend=server)
+    target.require_model(source.embedding_model() or settings.embedding.model, record=True)
     report = copy_index(source, target)
     sync_lexical(target)
     click.echo(report.summary())

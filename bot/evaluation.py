@@ -11,6 +11,7 @@ import json
 import statistics
 import time
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -184,19 +185,70 @@ def eval_settings(settings: Settings, corpus: Path, data_dir: Path) -> Settings:
 
 
 def prepare_index(settings: Settings, corpus: Path, progress: Any = None) -> float:
-    """Ingest the corpus unless the data directory already holds exactly this file."""
+    """Ingest the corpus unless the data directory already holds exactly this file,
+    indexed by this pipeline (model, chunking, embedded-text format).
+
+    An eval index of another corpus or pipeline is dropped and rebuilt; an index that
+    eval did not build is refused, never overwritten.
+    """
     from bot.indexing import ingest_paths
 
-    digest = hashlib.sha256(corpus.read_bytes()).hexdigest()
+    wanted = _index_stamp(settings, corpus)
     stamp = settings.data_dir / _CORPUS_STAMP
-    if stamp.exists() and json.loads(stamp.read_text()).get("sha256") == digest:
+    found = json.loads(stamp.read_text()) if stamp.exists() else None
+    if found == wanted:
         return 0.0
+    if found is not None:
+        _drop_index(settings)
+    elif _holds_index(settings):
+        raise EvalInputError(
+            f"{settings.data_dir} holds an index that newsbot eval did not build; "
+            "give --index-dir an empty directory, or one an earlier eval made"
+        )
     started = time.perf_counter()
     report = ingest_paths(settings, [corpus], progress)
     if report.problems:
         raise EvalInputError(f"ingesting the corpus failed: {report.problems[0]}")
-    stamp.write_text(json.dumps({"corpus": str(corpus), "sha256": digest}))
+    stamp.write_text(json.dumps(wanted))
     return time.perf_counter() - started
+
+
+def _index_stamp(settings: Settings, corpus: Path) -> dict[str, Any]:
+    from index.chunking import EMBED_FORMAT
+
+    return {
+        "corpus": str(corpus),
+        "sha256": hashlib.sha256(corpus.read_bytes()).hexdigest(),
+        "model": settings.embedding.model,
+        "chunking": settings.chunking.model_dump(),
+        "embed_format": EMBED_FORMAT,
+    }
+
+
+def _holds_index(settings: Settings) -> bool:
+    from index.errors import EmptyIndexError
+    from index.store import open_existing
+
+    try:
+        return open_existing(settings.data_dir, settings.store).count() > 0
+    except EmptyIndexError:
+        return False
+
+
+def _drop_index(settings: Settings) -> None:
+    """Delete the eval collection and its lexical cache."""
+    import shutil
+
+    from chromadb.errors import NotFoundError
+
+    from index.lexical import lexical_dir
+    from index.store import ChunkStore
+
+    store = ChunkStore(settings.data_dir, backend=settings.store)
+    with store.reach(), suppress(NotFoundError):  # a server collection is per corpus
+        store.client.delete_collection(settings.store.collection)
+    shutil.rmtree(lexical_dir(store), ignore_errors=True)
+    (settings.data_dir / _CORPUS_STAMP).unlink()
 
 
 def evaluate(

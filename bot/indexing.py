@@ -38,6 +38,7 @@ def ingest_paths(
 
     with write_lock(settings.data_dir, settings.ingest.lock_timeout_s):
         store = ChunkStore(settings.data_dir, backend=settings.store)
+        store.require_model(settings.embedding.model, record=True)
         encoder = load_document_encoder(settings.embedding)
         max_tokens = min(settings.chunking.max_tokens, encoder.window)
         chunker = Chunker(encoder.tokenizer, max_tokens, settings.chunking.overlap_tokens)

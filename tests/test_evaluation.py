@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_newsbot
+from conftest import SAMPLE, run_newsbot
 
 from bot.evaluation import (
     EvalInputError,
@@ -157,6 +157,39 @@ def test_eval_command_end_to_end(tmp_path: Path) -> None:
 
     table = run_newsbot(*args[:-3], "--index-dir", "idx", cwd=tmp_path)
     assert "MRR@10" in table.stdout and "1.000" in table.stdout
+
+
+def test_eval_rebuilds_its_index_for_another_pipeline_and_refuses_a_foreign_one(
+    tmp_path: Path,
+) -> None:
+    corpus = write_jsonl(tmp_path / "corpus.jsonl", CORPUS)
+    queries = write_jsonl(tmp_path / "queries.jsonl", QUERIES)
+    args = ["eval", "--corpus", str(corpus), "--queries", str(queries), "--json"]
+
+    def figures(*extra: str) -> dict:
+        result = run_newsbot(*args, *extra, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout.splitlines()[-1])
+
+    assert figures("--index-dir", "idx")["ingest_s"] > 0
+    assert figures("--index-dir", "idx")["ingest_s"] == 0.0
+    (tmp_path / "small-chunks.yaml").write_text(
+        "chunking:\n  max_tokens: 64\n  overlap_tokens: 8\n"
+    )
+    rebuilt = figures("--index-dir", "idx", "--config", "small-chunks.yaml")
+    assert rebuilt["ingest_s"] > 0 and rebuilt["n"] == 4  # not the old chunks plus new ones
+    stats = run_newsbot("stats", "--data-dir", "idx", cwd=tmp_path)
+    assert "articles:   4" in stats.stdout
+
+    assert run_newsbot("ingest", str(SAMPLE), "--data-dir", "mine", cwd=tmp_path).returncode == 0
+    refused = run_newsbot(*args, "--index-dir", "mine", cwd=tmp_path)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        "newsbot: mine holds an index that newsbot eval did not build; give --index-dir "
+        "an empty directory, or one an earlier eval made"
+    )
+    listed = run_newsbot("sources", "--data-dir", "mine", cwd=tmp_path)
+    assert "haaretz-2004-09-06-lavrov" in listed.stdout  # left as it was
 
 
 def test_eval_command_reports_bad_input_in_one_line(tmp_path: Path) -> None:
