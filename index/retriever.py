@@ -5,14 +5,17 @@
                                                              near-duplicates ─► top k
 
 fused = cosine + lexical_weight * BM25 / max BM25
-        + date_weight * exp(-|days apart| / date_scale_days)
+        + date_weight * exp(-days apart / date_scale_days)
 
 The date term applies only when a `TimeScope.as_of` date is given, and only to dated
-articles; `since`/`until` filter both searches. Near-duplicates (cosine of chunk
+articles. "Days apart" is counted from the period the question names, read as of that
+date ("last week", "in March 2023": `index.timeframe`), or else from the date itself.
+`since`/`until` filter both searches. Near-duplicates (cosine of chunk
 embeddings at or above `duplicate_similarity`, from different articles, e.g. the same
 wire story in two papers) keep only the better-ranked copy.
 """
 
+import logging
 import math
 from dataclasses import dataclass
 from datetime import date
@@ -25,6 +28,9 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 
 from index.lexical import LexicalIndex, LiveLexical
+from index.timeframe import Period, mentioned_period
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -98,10 +104,11 @@ class HybridRetriever(BaseRetriever):
         cosine = vectors @ vector
         top_bm25 = max((s for _, s in lexical), default=0.0) or 1.0
         bm25 = dict(lexical)
+        period = self._period(query, scope.as_of)
         fused = [
             float(cos)
             + self.weights.lexical_weight * bm25.get(chunk_id, 0.0) / top_bm25
-            + self._date_bonus(meta, scope.as_of)
+            + self._date_bonus(meta, scope.as_of, period)
             for chunk_id, cos, meta in zip(found["ids"], cosine, found["metadatas"], strict=True)
         ]
         order = np.argsort(-np.asarray(fused), kind="stable")
@@ -119,11 +126,20 @@ class HybridRetriever(BaseRetriever):
             for i in chosen
         ]
 
-    def _date_bonus(self, meta: dict[str, Any], as_of: date | None) -> float:
+    def _period(self, query: str, as_of: date | None) -> Period | None:
+        if as_of is None or not self.weights.date_weight:
+            return None
+        period = mentioned_period(query, as_of)
+        if period:
+            log.debug("read %r as %s to %s", period.text, period.start, period.end)
+        return period
+
+    def _date_bonus(self, meta: dict[str, Any], as_of: date | None, period: Period | None) -> float:
         day = meta.get("day")
         if as_of is None or not day or not self.weights.date_weight:
             return 0.0
-        apart = abs(as_of.toordinal() - int(day))
+        published = date.fromordinal(int(day))
+        apart = period.days_outside(published) if period else abs((as_of - published).days)
         return self.weights.date_weight * math.exp(-apart / self.weights.date_scale_days)
 
     def _without_duplicates(

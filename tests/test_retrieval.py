@@ -12,6 +12,7 @@ from index.ingest import IngestReport
 from index.lexical import LexicalIndex, lexical_dir, open_lexical, stamp, sync_lexical
 from index.retriever import TimeScope
 from index.store import ChunkStore
+from index.timeframe import mentioned_period
 
 Ingest = Callable[..., IngestReport]
 
@@ -77,6 +78,41 @@ def test_date_preference_follows_the_question_date(news: Settings) -> None:
     early = top_ids(svc, question, TimeScope(as_of=date(2023, 1, 5)))
     late = top_ids(svc, question, TimeScope(as_of=date(2023, 3, 18)))
     assert early[0] == "flood-2023-01-03" and late[0] == "flood-2023-03-20"
+
+
+def test_a_period_the_question_names_beats_nearness_to_its_date(news: Settings) -> None:
+    svc = service(news)  # the default date weight
+    in_march = TimeScope(as_of=date(2023, 3, 25))
+    assert top_ids(svc, "Did the river flood the town?", in_march)[0] == "flood-2023-03-20"
+    named = top_ids(svc, "Did the river flood the town in January 2023?", in_march)
+    assert named[0] == "flood-2023-01-03"
+    last_week = "Did the river flood the town last week?"
+    assert top_ids(svc, last_week, TimeScope(as_of=date(2023, 1, 10)))[0] == "flood-2023-01-03"
+    assert top_ids(svc, last_week, in_march)[0] == "flood-2023-03-20"
+    undated = top_ids(svc, "Did the river flood the town in January 2023?", TimeScope())
+    assert undated[0] == top_ids(svc, "Did the river flood the town?", TimeScope())[0]
+
+
+@pytest.mark.parametrize(
+    ("question", "period"),
+    [
+        ("What did Lavrov say in September 2004?", ("2004-09-01", "2004-09-30")),
+        ("Who won the election in 2020?", ("2020-01-01", "2020-12-31")),
+        ("Which pope was laid to rest this week?", ("2023-01-02", "2023-01-08")),
+        ("What happened in Ukraine last week?", ("2022-12-26", "2023-01-01")),
+        ("Which bank failed on Monday?", ("2023-01-02", "2023-01-02")),
+        ("What did Apple unveil yesterday?", ("2023-01-04", "2023-01-04")),
+        ("What did the Fed decide in March?", ("2022-03-01", "2022-03-31")),
+        ("What was reported on 2022-11-30?", ("2022-11-30", "2022-11-30")),
+        ("May the president veto the bill?", None),
+        ("Which 2 candidates dropped out?", None),
+        ("Which seed did the FDA add to its list of allergens?", None),
+    ],
+)
+def test_periods_named_in_questions(question: str, period: tuple[str, str] | None) -> None:
+    found = mentioned_period(question, date(2023, 1, 5))  # a Thursday
+    got = (found.start.isoformat(), found.end.isoformat()) if found else None
+    assert got == period
 
 
 def test_date_filters_exclude_articles_outside_the_range(news: Settings) -> None:

@@ -11,6 +11,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from typing import TypeVar
 
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
@@ -21,6 +22,7 @@ from bot.conversation import Conversation
 from bot.service import AnsweringService, IndexStats
 from bot.sessions import SessionStore
 from index.errors import EmptyIndexError, StoreUnavailableError
+from index.timeframe import mentioned_period
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +67,8 @@ class BotData:
             return self._service
 
     def warm_up(self) -> None:
-        """Open the service now, so the first question doesn't wait for the model."""
+        """Open the service (and the date reader) now, so the first question doesn't wait."""
+        mentioned_period("last week", date.today())
         try:
             self.service()
         except (EmptyIndexError, StoreUnavailableError) as exc:
