@@ -338,6 +338,7 @@ def _usable_index(data_dir: Path, ds: Dataset) -> bool:
     """Whether another run left a finished, current-schema index there, nobody writing it."""
     from filelock import FileLock, Timeout
 
+    from index.chunking import EMBED_FORMAT
     from index.store import open_existing
 
     if not (data_dir / "chroma").is_dir():
@@ -346,10 +347,9 @@ def _usable_index(data_dir: Path, ds: Dataset) -> bool:
         with FileLock(data_dir / ".write.lock").acquire(timeout=0):
             store = open_existing(data_dir)
             articles = store.articles()
-            sample = store.collection.get(limit=50, include=["metadatas"])["metadatas"] or []
     except Timeout:
         return False
-    current = any("day" in meta for meta in sample)  # the schema the hybrid retriever needs
+    current = store.embed_format() == EMBED_FORMAT  # chunks embedded as ingest does now
     return len(articles) == len(ds.docs) and current
 
 
@@ -370,7 +370,10 @@ def _fingerprint(path: Path) -> str:
 
 
 def _fingerprint_settings(settings: Any) -> str:
+    from index.chunking import EMBED_FORMAT
+
     raw = settings.embedding.model_dump_json() + settings.chunking.model_dump_json()
+    raw += f"embed_format {EMBED_FORMAT}"
     return hashlib.sha1(raw.encode()).hexdigest()[:8]
 
 

@@ -5,8 +5,10 @@ whole sentences; a sentence longer than a chunk is cut at word boundaries. Conse
 chunks share whole sentences: up to `overlap_tokens` of them, and at least the last
 sentence when it is shorter than half a chunk. Each
 chunk keeps its character offsets into the article, so `article.text[start:end]`
-is exactly the chunk's text, and each chunk is embedded with the article's title
-and date in front of it for context.
+is exactly the chunk's text, and each chunk is embedded with the article's title in
+front of it for context. The date is not embedded: as text it made retrieval no
+better (measured on RealTime QA and on full articles), and the retriever uses it
+as metadata instead (date preference and filters).
 """
 
 from collections.abc import Sequence
@@ -19,7 +21,7 @@ from index.sentences import Span, sentence_spans
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
-EMBED_FORMAT = 1  # the version of the embedded text (context_prefix); eval rebuilds on change
+EMBED_FORMAT = 2  # the version of the embedded text (context_prefix); eval rebuilds on change
 _SPECIAL_TOKENS = 2  # [CLS] and [SEP], added by the model around every text
 _JOIN_SLACK = 4  # word pieces can merge differently across sentence joins
 
@@ -37,14 +39,14 @@ class Chunk:
 
 
 def context_prefix(article: Article, chunk_text: str = "") -> str:
-    """The title (and date) line embedded in front of a chunk of an article.
+    """The title line embedded in front of a chunk of an article.
 
     A chunk that already opens with the title (the first chunk, when the title was
-    taken from the text's first line, or repeats it) gets only the date.
+    taken from the text's first line, or repeats it) gets none.
     """
-    title = "" if article.title and chunk_text.startswith(article.title) else article.title
-    line = " ".join(filter(None, (title, article.date and f"({article.date[:10]})")))
-    return f"{line}\n" if line else ""
+    if not article.title or chunk_text.startswith(article.title):
+        return ""
+    return f"{article.title}\n"
 
 
 class Chunker:

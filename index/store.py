@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from index.articles import Article
 from index.chroma_client import location, make_client, reachable, with_retries
-from index.chunking import Chunk
+from index.chunking import EMBED_FORMAT, Chunk
 from index.errors import DataDirError, EmptyIndexError, ModelMismatchError, StoreLockedError
 from index.settings import StoreSettings
 
@@ -43,6 +43,7 @@ COLLECTION = StoreSettings().collection
 _CONFIGURATION: Any = {"hnsw": {"space": "cosine"}}
 _PAGE = 5000
 _MODEL_KEY = "embedding_model"
+_FORMAT_KEY = "embed_format"  # the embedded-text format a new index started with
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,11 @@ class ChunkStore:
         self._set_metadata("marking the change", generation=marker)
         return marker
 
+    def embed_format(self) -> int | None:
+        """The embedded-text format (`index.chunking.EMBED_FORMAT`) the index began with."""
+        value = self.metadata().get(_FORMAT_KEY)
+        return int(value) if value is not None else None
+
     def embedding_model(self) -> str | None:
         """The embedding model the chunks were embedded with, if recorded."""
         value = self.metadata().get(_MODEL_KEY)
@@ -196,7 +202,10 @@ class ChunkStore:
         built_with = self.embedding_model()
         if built_with is None:
             if record:
-                self._set_metadata("recording the embedding model", **{_MODEL_KEY: model})
+                started = {_FORMAT_KEY: EMBED_FORMAT} if self.count() == 0 else {}
+                self._set_metadata(
+                    "recording the embedding model", **{_MODEL_KEY: model}, **started
+                )
             return
         if built_with != model:
             raise ModelMismatchError(
