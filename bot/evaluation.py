@@ -192,19 +192,23 @@ def prepare_index(settings: Settings, corpus: Path, progress: Any = None) -> flo
     eval did not build is refused, never overwritten.
     """
     from bot.indexing import ingest_paths
+    from index.store import ensure_writable
 
     wanted = _index_stamp(settings, corpus)
+    unfinished = {**wanted, "finished": False}
     stamp = settings.data_dir / _CORPUS_STAMP
     found = json.loads(stamp.read_text()) if stamp.exists() else None
     if found == wanted:
         return 0.0
-    if found is not None:
-        _drop_index(settings)
-    elif _holds_index(settings):
+    if found is None and _holds_index(settings):
         raise EvalInputError(
             f"{settings.data_dir} holds an index that newsbot eval did not build; "
             "give --index-dir an empty directory, or one an earlier eval made"
         )
+    if found not in (None, unfinished):  # ours, for another corpus or pipeline
+        _drop_index(settings)
+    ensure_writable(settings.data_dir)
+    stamp.write_text(json.dumps(unfinished))  # an interrupted build resumes next time
     started = time.perf_counter()
     report = ingest_paths(settings, [corpus], progress)
     if report.problems:

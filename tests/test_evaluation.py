@@ -171,15 +171,23 @@ def test_eval_rebuilds_its_index_for_another_pipeline_and_refuses_a_foreign_one(
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout.splitlines()[-1])
 
+    def chunks() -> str:
+        stats = run_newsbot("stats", "--data-dir", "idx", cwd=tmp_path).stdout
+        assert "articles:   4" in stats
+        return next(line for line in stats.splitlines() if line.startswith("chunks:"))
+
     assert figures("--index-dir", "idx")["ingest_s"] > 0
     assert figures("--index-dir", "idx")["ingest_s"] == 0.0
-    (tmp_path / "small-chunks.yaml").write_text(
-        "chunking:\n  max_tokens: 64\n  overlap_tokens: 8\n"
-    )
-    rebuilt = figures("--index-dir", "idx", "--config", "small-chunks.yaml")
-    assert rebuilt["ingest_s"] > 0 and rebuilt["n"] == 4  # not the old chunks plus new ones
-    stats = run_newsbot("stats", "--data-dir", "idx", cwd=tmp_path)
-    assert "articles:   4" in stats.stdout
+    assert chunks() == "chunks:     4"
+    # a build that was interrupted is resumed, not refused as somebody else's index
+    stamp = tmp_path / "idx" / "eval-corpus.json"
+    stamp.write_text(json.dumps({**json.loads(stamp.read_text()), "finished": False}))
+    assert figures("--index-dir", "idx")["ingest_s"] > 0
+    assert figures("--index-dir", "idx")["ingest_s"] == 0.0
+    # another pipeline: the same articles are chunked anew, not kept as "unchanged"
+    (tmp_path / "small.yaml").write_text("chunking:\n  max_tokens: 32\n  overlap_tokens: 4\n")
+    assert figures("--index-dir", "idx", "--config", "small.yaml")["n"] == 4
+    assert chunks() != "chunks:     4"
 
     assert run_newsbot("ingest", str(SAMPLE), "--data-dir", "mine", cwd=tmp_path).returncode == 0
     refused = run_newsbot(*args, "--index-dir", "mine", cwd=tmp_path)
