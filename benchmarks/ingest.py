@@ -117,7 +117,7 @@ def build(settings: Any, args: argparse.Namespace, timings: Timings, kept: Kept)
     from index.store import ChunkStore
 
     store = ChunkStore(settings.data_dir)
-    store.require_model(settings.embedding.model, record=True)  # as `newsbot ingest` does
+    store.record_model(settings.embedding.model)  # as `newsbot ingest` does
     encoder = load_document_encoder(settings.embedding)
     counting = Tokenizer.from_str(encoder.tokenizer.to_str())
     counting.no_truncation()

@@ -273,7 +273,9 @@ def migrate(settings: Settings, to: str, host: str | None, port: int | None) -> 
         settings.data_dir, settings.store.model_copy(update={"backend": "embedded"})
     )
     target = ChunkStore(settings.data_dir, backend=server)
-    target.require_model(source.embedding_model() or settings.embedding.model, record=True)
+    model = source.embedding_model() or settings.embedding.model
+    if not target.require_model(model):
+        target.record_model(model)
     report = copy_index(source, target)
     sync_lexical(target)
     click.echo(report.summary())

@@ -38,8 +38,12 @@ def ingest_paths(
 
     with write_lock(settings.data_dir, settings.ingest.lock_timeout_s):
         store = ChunkStore(settings.data_dir, backend=settings.store)
-        store.require_model(settings.embedding.model, record=True)
+        model = settings.embedding.model
+        recorded = store.require_model(model)
         encoder = load_document_encoder(settings.embedding)
+        if not recorded:
+            store.require_dimension(len(encoder.embeddings.embed_query("probe")), model)
+            store.record_model(model)
         max_tokens = min(settings.chunking.max_tokens, encoder.window)
         chunker = Chunker(encoder.tokenizer, max_tokens, settings.chunking.overlap_tokens)
         ingestor = Ingestor(

@@ -78,8 +78,11 @@ class AnsweringService:
         self.store = store
         self.mode = mode or settings.answer.mode
         self._has_articles = False
-        store.require_model(settings.embedding.model)
+        recorded = store.require_model(settings.embedding.model)
         embeddings = load_query_embeddings(settings.embedding)
+        if not recorded:  # an index from before models were recorded
+            probe = embeddings.embed_query("probe")
+            store.require_dimension(len(probe), settings.embedding.model)
         r = settings.retrieval
         weights = FusionWeights(
             r.lexical_weight, r.date_weight, r.date_scale_days, r.duplicate_similarity

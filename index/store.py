@@ -193,26 +193,39 @@ class ChunkStore:
         value = self.metadata().get(_MODEL_KEY)
         return str(value) if value else None
 
-    def require_model(self, model: str, *, record: bool = False) -> None:
+    def require_model(self, model: str) -> bool:
         """Refuse an index embedded with another model than `model`.
 
-        An index that records no model (empty, or built before newsbot recorded it) is
-        taken to match; with `record` (a writer), `model` is recorded for later readers.
+        False when the index records no model (empty, or built before newsbot recorded
+        it): then `require_dimension` is the check that is left.
         """
         built_with = self.embedding_model()
-        if built_with is None:
-            if record:
-                started = {_FORMAT_KEY: EMBED_FORMAT} if self.count() == 0 else {}
-                self._set_metadata(
-                    "recording the embedding model", **{_MODEL_KEY: model}, **started
-                )
-            return
-        if built_with != model:
+        if built_with is not None and built_with != model:
             raise ModelMismatchError(
                 f"the index in {self.location} was embedded with '{built_with}', but the "
                 f"config names '{model}'; use the config it was built with, or give this "
                 "model its own data_dir (or store.collection) and ingest again"
             )
+        return built_with is not None
+
+    def require_dimension(self, size: int, model: str) -> None:
+        """Refuse an index whose vectors are not `size` long (what `model` makes)."""
+        with self.reach():
+            sample = self.collection.get(limit=1, include=["embeddings"])["embeddings"]
+        stored = len(sample[0]) if sample is not None and len(sample) else None
+        if stored is not None and stored != size:
+            raise ModelMismatchError(
+                f"the index in {self.location} holds vectors of {stored} dimensions, but "
+                f"'{model}' makes {size}; use the model it was built with, or give this "
+                "model its own data_dir (or store.collection) and ingest again"
+            )
+
+    def record_model(self, model: str) -> None:
+        """Record the model (and, for a new index, the embedded-text format) for readers."""
+        values: dict[str, Any] = {_MODEL_KEY: model}
+        if self.count() == 0:
+            values[_FORMAT_KEY] = EMBED_FORMAT
+        self._set_metadata("recording the embedding model", **values)
 
     def chunk_ids(self) -> list[str]:
         """Every chunk id, sorted."""

@@ -1,6 +1,7 @@
 """The `newsbot` console script, run as a real process."""
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -105,6 +106,42 @@ def test_an_index_refuses_a_config_naming_another_model(workdir: Path) -> None:
         assert refused.stderr.strip() == expected
     stats = run_newsbot("stats", "--data-dir", "data", cwd=workdir)
     assert "articles:   1" in stats.stdout  # the refused ingest wrote nothing
+
+
+def test_an_index_from_before_models_were_recorded_is_checked_by_dimension(
+    workdir: Path, tmp_path: Path
+) -> None:
+    from sentence_transformers import SentenceTransformer, models
+
+    from index.embeddings import packaged_minilm_dir
+    from index.store import ChunkStore
+
+    legacy = tmp_path / "legacy"
+    shutil.copytree(workdir / "data", legacy)
+    store = ChunkStore(legacy)
+    store.collection.modify(metadata={"generation": "before-models-were-recorded"})
+    minilm = SentenceTransformer(str(packaged_minilm_dir()), device="cpu")
+    narrow = models.Dense(384, 128)  # a real sentence-transformers model making 128 numbers
+    SentenceTransformer(modules=[*minilm, narrow], device="cpu").save(str(tmp_path / "narrow"))
+    (tmp_path / "narrow.yaml").write_text(f"embedding:\n  model: {tmp_path / 'narrow'}\n")
+
+    refused = run_newsbot(
+        "ask",
+        "What did Shalom cite?",
+        "--config",
+        "narrow.yaml",
+        "--data-dir",
+        str(legacy),
+        cwd=tmp_path,
+    )
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        f"newsbot: the index in {legacy}/chroma holds vectors of 384 dimensions, but "
+        f"'{tmp_path / 'narrow'}' makes 128; use the model it was built with, or give this "
+        "model its own data_dir (or store.collection) and ingest again"
+    )
+    same = run_newsbot("ask", "What did Shalom cite?", "--data-dir", str(legacy), cwd=tmp_path)
+    assert same.returncode == 0 and "[1]" in same.stdout
 
 
 def test_ingest_with_a_bad_file_keeps_the_good_ones(tmp_path: Path) -> None:
