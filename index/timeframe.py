@@ -6,9 +6,8 @@ The retriever then prefers articles inside the period instead of those nearest t
 reference date: "What did Lavrov say in September 2004?" favours September 2004 even
 when the index also holds this week's news.
 
-dateparser finds and reads the phrase. Matches that are rarely dates in a question
-("May the ...", a bare month without a preposition) are ignored, and questions with no
-time word at all skip dateparser (and its import) entirely.
+A pattern finds the phrase and dateparser reads it, so a question with no such phrase
+never imports dateparser.
 """
 
 import calendar
@@ -20,17 +19,31 @@ _MONTH = (
     r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
 )
-_RELATIVE = (
-    r"yesterday|today|tonight|week|weekend|month|year|ago"
-    r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
-)
+_WEEKDAY = r"monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_UNIT = r"day|week|weekend|month|year"
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
 _YEAR = r"(?:19|20)\d\d"
-_CANDIDATE = re.compile(rf"\b(?:{_MONTH}|{_RELATIVE}|{_YEAR})\b", re.IGNORECASE)
-_TRUSTED = re.compile(rf"\b(?:{_RELATIVE}|{_YEAR})\b|\d{{4}}-\d\d-\d\d", re.IGNORECASE)
-_MONTH_AFTER_PREPOSITION = re.compile(
-    rf"^(?:in|on|since|during|of|by|until|from|early|late|mid)\b.*\b(?:{_MONTH})\b",
-    re.IGNORECASE,
+_PREPOSITION = r"in|on|during|since|by|from|until|before|after"
+# The phrases that name a time, found here and read by dateparser. Bare years and
+# months need a preposition ("in 2004", "in March"): "the 2026 World Cup", "1900
+# passengers" and "May the ..." are not dates of the question.
+_PHRASE = re.compile(
+    rf"""\b(?:(?:{_PREPOSITION})\s+)?(?:
+        \d{{4}}-\d\d-\d\d
+      | (?:{_MONTH})\.?\s+{_DAY}(?:,?\s+{_YEAR})?
+      | {_DAY}\s+(?:{_MONTH})\.?(?:,?\s+{_YEAR})?
+      | (?:{_MONTH})\.?,?\s+{_YEAR}
+    )\b
+    | \b(?:{_PREPOSITION}|early|late|mid)[\s-]+(?:{_MONTH}|{_YEAR})\b
+    | \b(?:
+        yesterday|today|tonight
+      | (?:this|last)\s+(?:{_UNIT}|{_WEEKDAY})
+      | (?:on|last)\s+(?:{_WEEKDAY})
+      | (?:a|an|one|two|three|four|five|six|\d+)\s+(?:{_UNIT})s?\s+ago
+    )\b""",
+    re.IGNORECASE | re.VERBOSE,
 )
+_LEADING_WORD = re.compile(rf"^(?:{_PREPOSITION}|early|late|mid)[\s-]+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -48,10 +61,10 @@ class Period:
 
 def mentioned_period(question: str, reference: date) -> Period | None:
     """The first period the question names, read as of `reference`; None if none."""
-    if not _CANDIDATE.search(question):
+    phrases = [m.group(0) for m in _PHRASE.finditer(question)]
+    if not phrases:
         return None
     from dateparser.date import DateDataParser
-    from dateparser.search import search_dates
 
     settings = {
         "RELATIVE_BASE": datetime.combine(reference, time()),
@@ -59,13 +72,11 @@ def mentioned_period(question: str, reference: date) -> Period | None:
         "RETURN_TIME_AS_PERIOD": True,
     }
     parser = DateDataParser(languages=["en"], settings=settings)  # type: ignore[arg-type]
-    for text, _ in search_dates(question, languages=["en"], settings=settings) or []:
-        if not (_TRUSTED.search(text) or _MONTH_AFTER_PREPOSITION.match(text.strip())):
-            continue
-        found = parser.get_date_data(text)
+    for text in phrases:
+        found = parser.get_date_data(_LEADING_WORD.sub("", text))
         if found and found.date_obj:
             start, end = _span(found.date_obj.date(), found.period or "day")
-            return Period(start, end, text.strip())
+            return Period(start, end, text)
     return None
 
 

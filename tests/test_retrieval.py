@@ -44,6 +44,12 @@ def news(tmp_path: Path, ingest: Ingest, settings: Settings) -> Settings:
     )
     write(
         folder,
+        "plans.txt",
+        "Mayor outlines spending plans\n\nThe mayor set out plans for spending on roads, "
+        "parks and schools next year, ahead of a vote by the city council.",
+    )
+    write(
+        folder,
         "zq.txt",
         "Committee notes\n\nMinutes recorded that resolution ZQ-4471 was "
         "tabled without discussion and filed with other papers of the session.",
@@ -65,11 +71,11 @@ def news(tmp_path: Path, ingest: Ingest, settings: Settings) -> Settings:
 
 
 def test_lexical_fusion_lifts_an_exact_rare_term(news: Settings) -> None:
-    question = "Did the city approve its yearly spending on roads, parks and schools (ZQ-4471)?"
+    question = "What became of the municipal expenditure motion ZQ-4471?"
     dense_only = top_ids(service(news, lexical_weight=0.0), question)
     hybrid = top_ids(service(news, lexical_weight=1.0), question)
-    assert dense_only[0] == hybrid[0] == "budget"
-    assert dense_only.index("zq") > hybrid.index("zq") == 1
+    assert dense_only[:2] == ["budget", "zq"]  # closer in meaning, without the code
+    assert hybrid[:2] == ["zq", "budget"]
 
 
 def test_date_preference_follows_the_question_date(news: Settings) -> None:
@@ -104,7 +110,13 @@ def test_a_period_the_question_names_beats_nearness_to_its_date(news: Settings) 
         ("What did Apple unveil yesterday?", ("2023-01-04", "2023-01-04")),
         ("What did the Fed decide in March?", ("2022-03-01", "2022-03-31")),
         ("What was reported on 2022-11-30?", ("2022-11-30", "2022-11-30")),
+        ("What happened on September 6, 2004?", ("2004-09-06", "2004-09-06")),
+        ("What did the FDA say on Dec. 3?", ("2022-12-03", "2022-12-03")),
+        ("Where did protesters march on Monday?", ("2023-01-02", "2023-01-02")),
         ("May the president veto the bill?", None),
+        ("How many of the 1900 passengers survived?", None),
+        ("Which country will host the 2026 World Cup?", None),
+        ("What did the Sunday Times report?", None),
         ("Which 2 candidates dropped out?", None),
         ("Which seed did the FDA add to its list of allergens?", None),
     ],
