@@ -1,7 +1,9 @@
 """The period a question names: "last week", "on Monday", "in March 2023", "in 2004".
 
 Relative phrases are read against the question's reference date (today, `--as-of`, or
-an eval question's date), so "last week" asked on 2023-01-05 is 2022-12-26..2023-01-01.
+an eval question's date). Weeks are the 7 days up to a day, as news uses them: asked on
+2023-01-05, "this week" is 2022-12-30..2023-01-05 and "last week" 2022-12-23..29.
+No period runs past the reference date ("this month" ends on 2023-01-05).
 The retriever then prefers articles inside the period instead of those nearest the
 reference date: "What did Lavrov say in September 2004?" favours September 2004 even
 when the index also holds this week's news.
@@ -76,6 +78,8 @@ def mentioned_period(question: str, reference: date) -> Period | None:
         found = parser.get_date_data(_LEADING_WORD.sub("", text))
         if found and found.date_obj:
             start, end = _span(found.date_obj.date(), found.period or "day")
+            if start <= reference < end:  # nothing is published after the reference yet
+                end = reference
             return Period(start, end, text)
     return None
 
@@ -86,7 +90,6 @@ def _span(day: date, unit: str) -> tuple[date, date]:
     if unit == "month":
         last = calendar.monthrange(day.year, day.month)[1]
         return day.replace(day=1), day.replace(day=last)
-    if unit == "week":
-        monday = day - timedelta(days=day.weekday())
-        return monday, monday + timedelta(days=6)
+    if unit == "week":  # news weeks roll: "this week" is the 7 days up to today
+        return day - timedelta(days=6), day
     return day, day
