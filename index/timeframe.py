@@ -3,7 +3,8 @@
 Relative phrases are read against the question's reference date (today, `--as-of`, or
 an eval question's date). Weeks are the 7 days up to a day, as news uses them: asked on
 2023-01-05, "this week" is 2022-12-30..2023-01-05 and "last week" 2022-12-23..29.
-No period runs past the reference date ("this month" ends on 2023-01-05).
+No period runs past the reference date ("this month" ends on 2023-01-05); "since
+March" runs from March to it, and "before 2020" ends where 2020 begins.
 The retriever then prefers articles inside the period instead of those nearest the
 reference date: "What did Lavrov say in September 2004?" favours September 2004 even
 when the index also holds this week's news.
@@ -78,10 +79,21 @@ def mentioned_period(question: str, reference: date) -> Period | None:
         found = parser.get_date_data(_LEADING_WORD.sub("", text))
         if found and found.date_obj:
             start, end = _span(found.date_obj.date(), found.period or "day")
+            start, end = _open_ended(text.split()[0].lower(), start, end, reference)
             if start <= reference < end:  # nothing is published after the reference yet
                 end = reference
             return Period(start, end, text)
     return None
+
+
+def _open_ended(word: str, start: date, end: date, reference: date) -> tuple[date, date]:
+    """ "since/after March": from March on; "before/until/by March": up to it."""
+    day = timedelta(days=1)
+    if word in ("since", "after"):
+        return (start if word == "since" else end + day), max(reference, end + day)
+    if word in ("before", "until", "by"):
+        return date.min, (start - day if word == "before" else end)
+    return start, end
 
 
 def _span(day: date, unit: str) -> tuple[date, date]:

@@ -105,6 +105,8 @@ def test_a_period_the_question_names_beats_nearness_to_its_date(news: Settings) 
         ("What did Lavrov say in September 2004?", ("2004-09-01", "2004-09-30")),
         ("Who won the election in 2020?", ("2020-01-01", "2020-12-31")),
         ("What did the mayor promise this month?", ("2023-01-01", "2023-01-05")),
+        ("What has the Fed done since March 2022?", ("2022-03-01", "2023-01-05")),
+        ("What had the Fed said before 2020?", ("0001-01-01", "2019-12-31")),
         ("Which pope was laid to rest this week?", ("2022-12-30", "2023-01-05")),
         ("What happened in Ukraine last week?", ("2022-12-23", "2022-12-29")),
         ("Which bank failed on Monday?", ("2023-01-02", "2023-01-02")),
