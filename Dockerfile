@@ -3,16 +3,39 @@
 # CLI:  docker run --rm -v newsbot-data:/data -v "$PWD/articles:/articles:ro" newsbot \
 #           newsbot ingest /articles
 #       docker run --rm -v newsbot-data:/data newsbot newsbot ask "What did Shalom cite?"
-# With a Chroma server and webhook replicas: see docker-compose.yml and docs/scaling.md.
+# Nothing downloads at run time (the embedding model ships in a PyPI package): the CLI
+# works with --network none. With a Chroma server and webhook replicas: see
+# docker-compose.yml and docs/scaling.md.
+#
+# Build arguments, for machines without Docker Hub or PyPI's CUDA-free torch:
+#   BASE_IMAGE     a Python 3.11 image with python and venv (default python:3.11-slim);
+#                  docker/base.sh builds local/python:3.11-bookworm with debootstrap
+#   TORCH          the torch requirement (default torch==2.13.0)
+#   TORCH_INDEX    where torch comes from (default PyTorch's CPU index), unless...
+#   docker/wheels/ ...holds wheels: then torch is taken from there first (the rest from
+#                  PyPI). `pip download --no-deps torch==2.13.0 -d docker/wheels` fills it.
+#   CHROMADB_VERSION  the chromadb client, pinned to the server in docker-compose.yml
+# docker/check.sh builds, runs and checks it all here (make docker-check).
+
+ARG BASE_IMAGE=python:3.11-slim
 
 # ---- build: a virtualenv with the CPU build of torch and newsbot in it
-FROM python:3.11-slim AS build
-ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-RUN python -m venv /opt/newsbot
+FROM ${BASE_IMAGE} AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
+# A current pip: older ones (Debian's 23.0) miss extras spelt with '_' such as justext's
+# lxml[html_clean], and trafilatura then fails at run time.
+RUN python -m venv /opt/newsbot && /opt/newsbot/bin/pip install --quiet --upgrade pip
 ENV PATH=/opt/newsbot/bin:$PATH
 # The CPU build of torch first, so sentence-transformers doesn't pull the CUDA one.
+ARG TORCH=torch==2.13.0
 ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
-RUN pip install torch==2.13.0 --index-url "$TORCH_INDEX"
+COPY docker/wheels/ /wheels/
+RUN if ls /wheels/*.whl >/dev/null 2>&1; then \
+        pip install --find-links /wheels "$TORCH"; \
+    else \
+        pip install "$TORCH" --index-url "$TORCH_INDEX"; \
+    fi \
+    && python -c "import sys, torch; sys.exit(torch.version.cuda and f'torch {torch.__version__} is a CUDA build')"
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY bot ./bot
@@ -22,10 +45,23 @@ COPY prompts ./prompts
 # pyproject allows any 1.x, which could pull a client newer than the server.
 ARG CHROMADB_VERSION=1.5.9
 RUN pip install . "chromadb==${CHROMADB_VERSION}" \
-    && find /opt/newsbot -name '__pycache__' -prune -exec rm -rf {} +
+    && pip check
+# What the runtime doesn't need: pip itself, setuptools and wheel, test suites, torch's
+# C++ headers, its test binaries and protoc (torch/bin, all but torch_shm_manager), and
+# bytecode of the build (compiled again below, once, for the files that remain).
+# SLIM=0 keeps everything.
+ARG SLIM=1
+RUN set -eu; [ "$SLIM" = 1 ] || exit 0; \
+    sp=$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'); \
+    pip uninstall --quiet --yes pip setuptools wheel; \
+    rm -rf "$sp/torch/include" "$sp/torch/test" "$sp/torch/share/cmake"; \
+    find "$sp/torch/bin" -mindepth 1 -maxdepth 1 ! -name torch_shm_manager -exec rm -rf {} +; \
+    find "$sp" -depth -type d \( -name tests -o -name __pycache__ \) -exec rm -rf {} +; \
+    rm -rf "$sp/chromadb/test"; \
+    python -m compileall -q -j 0 "$sp" >/dev/null || true
 
 # ---- runtime: the virtualenv only, run as an unprivileged user
-FROM python:3.11-slim
+FROM ${BASE_IMAGE}
 RUN useradd --create-home --uid 10001 newsbot \
     && mkdir /data /shared && chown newsbot:newsbot /data /shared
 COPY --from=build /opt/newsbot /opt/newsbot
@@ -35,6 +71,8 @@ ENV PATH=/opt/newsbot/bin:$PATH \
     NEWSBOT_CONFIG=/etc/newsbot/config.yaml \
     NEWSBOT_DATA_DIR=/data \
     HF_HUB_OFFLINE=1 \
+    TRANSFORMERS_OFFLINE=1 \
+    ANONYMIZED_TELEMETRY=False \
     PYTHONUNBUFFERED=1 \
     NEWSBOT_TELEGRAM__HEARTBEAT_FILE=/tmp/newsbot-heartbeat \
     NEWSBOT_HEALTH_PORT=
