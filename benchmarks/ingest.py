@@ -1,6 +1,6 @@
 """Ingest benchmark: the configured pipeline end to end, against raw embedding in the same run.
 
-Builds the same objects `newsbot ingest` builds (`bot.indexing.ingest_paths`: write lock,
+Builds the same objects `newsbot ingest` builds (`index.ingest.pipeline.ingest_paths`: write lock,
 store, document encoder, chunker, `Ingestor`, then the BM25 resync), ingests the
 RealTime QA article corpus, then embeds a seeded
 random sample of the very chunks it stored with `encoder.embeddings.embed_documents`
@@ -111,10 +111,10 @@ def build(settings: Any, args: argparse.Namespace, timings: Timings, kept: Kept)
     """Store, encoder, chunker and Ingestor as the CLI builds them, plus timers."""
     from tokenizers import Tokenizer
 
-    from index.chunking import Chunker
-    from index.embeddings import load_document_encoder
-    from index.ingest import Ingestor
-    from index.store import ChunkStore
+    from index.embedding.models import load_document_encoder
+    from index.ingest.batches import Ingestor
+    from index.ingest.chunking import Chunker
+    from index.store.chunks import ChunkStore
 
     store = ChunkStore(settings.data_dir)
     store.record_model(settings.embedding.model)  # as `newsbot ingest` does
@@ -150,8 +150,8 @@ def build(settings: Any, args: argparse.Namespace, timings: Timings, kept: Kept)
 def run(args: argparse.Namespace, scratch: Path) -> list[tuple[str, str]]:
     """Raw baseline (first half), ingest, raw baseline (second half), checks; the table rows."""
     from bot.config import load_settings
-    from index.lexical import lexical_dir, sync_lexical
-    from index.store import write_lock
+    from index.store.bm25 import lexical_dir, sync_lexical
+    from index.store.locking import write_lock
 
     articles_path = _limited(args.articles, args.limit, scratch)
     data_dir = args.data_dir or scratch / "data"
@@ -237,8 +237,8 @@ class Baseline:
 
     def __init__(self, p: Pipeline, path: Path, overlap: int, args: argparse.Namespace) -> None:
         from index.articles import Article
-        from index.chunking import Chunker
-        from index.loaders import load_file
+        from index.ingest.chunking import Chunker
+        from index.ingest.loaders import load_file
 
         self.encoder = p.encoder
         self.counting = p.counting
@@ -322,9 +322,9 @@ def _parse_args() -> argparse.Namespace:
 
 def _cli_environment() -> dict[str, str]:
     """The environment `newsbot` sets before running a command (tokenizer threads etc.)."""
-    from bot import cli
+    from bot import main as entry
 
-    return dict(cli._QUIET_LIBRARIES)
+    return dict(entry.QUIET_LIBRARIES)
 
 
 def _limited(path: Path, limit: int | None, scratch: Path) -> Path:

@@ -75,9 +75,9 @@ class Figures:
 def main() -> None:
     """Build both indexes, ask every question in both modes, print the table."""
     args = _parse_args()
-    from bot import cli
+    from bot import main as entry
 
-    for key, value in cli._QUIET_LIBRARIES.items():
+    for key, value in entry.QUIET_LIBRARIES.items():
         os.environ.setdefault(key, value)
     scratch = Path(tempfile.mkdtemp(prefix="newsbot-bench-llm-"))
     base = args.data_dir or scratch
@@ -93,7 +93,7 @@ def main() -> None:
 
 
 def _question_sets(args: argparse.Namespace) -> list[tuple[str, Path, list[Question]]]:
-    from bot.evaluation import read_corpus_ids, read_queries
+    from bot.evaluation.queries import read_corpus_ids, read_queries
 
     seed = [
         Question(r["question"], None, r.get("expect_any", []), r.get("expect_abstain", False))
@@ -109,7 +109,7 @@ def _question_sets(args: argparse.Namespace) -> list[tuple[str, Path, list[Quest
 def _service(args: argparse.Namespace, data_dir: Path, corpus: Path) -> Any:
     """The LLM-mode answering service over an index of `corpus` (reused when unchanged)."""
     from bot.config import load_settings
-    from bot.evaluation import prepare_index
+    from bot.evaluation.eval_index import prepare_index
     from bot.service import AnsweringService
 
     settings = load_settings(args.config, data_dir=data_dir)
@@ -127,7 +127,7 @@ def _service(args: argparse.Namespace, data_dir: Path, corpus: Path) -> Any:
 def _ask(service: Any, question: Question, figures: Figures, raw_runs: int) -> Run:
     """Retrieve once; answer extractively, then with the LLM streamed; maybe the raw baseline."""
     from bot.answer import Answer
-    from index.retriever import TimeScope
+    from index.search.retriever import TimeScope
 
     started = time.perf_counter()
     chunks = service.retrieve(
@@ -196,7 +196,7 @@ def _forget_prompt_cache(generative: Any) -> None:
 
 
 def _rows(figures: Figures, settings: Any) -> list[tuple[str, str]]:
-    from bot.evaluation import contains_answer
+    from bot.evaluation.run import contains_answer
 
     llm = settings.llm
     rows = [("LLM", f"{llm.provider} {llm.model or llm.model_path or '(packaged SmolLM2)'}")]
@@ -283,7 +283,7 @@ def _speed_rows(figures: Figures) -> list[tuple[str, str]]:
 
 
 def _ms(seconds: list[float]) -> str:
-    from bot.evaluation import percentile
+    from bot.evaluation.metrics import percentile
 
     return (
         f"p50 {percentile(seconds, 50) * 1000:.0f} ms, p95 {percentile(seconds, 95) * 1000:.0f} ms"

@@ -27,6 +27,8 @@ from typing import Any
 
 from report import print_table
 
+from bot.evaluation.metrics import percentile
+
 REPO = Path(__file__).resolve().parent.parent
 QUERIES = REPO.parent / "shared" / "eval" / "realtimeqa-2023-articles" / "queries.jsonl"
 DATA_DIR = Path("/work/bench-data/articles")
@@ -45,9 +47,9 @@ _GOALS = {"p50": 0.050, "p95": 0.150, "cold": 4.0}
 def main() -> None:
     """Run the benchmark and print its table."""
     args = _parse_args()
-    from bot import cli
+    from bot import main as entry
 
-    for key, value in cli._QUIET_LIBRARIES.items():
+    for key, value in entry.QUIET_LIBRARIES.items():
         os.environ.setdefault(key, value)
     queries = [json.loads(line) for line in args.queries.open(encoding="utf-8") if line.strip()]
     measured = queries[: args.questions]
@@ -95,7 +97,7 @@ def warm(
     parts = _timed_parts(service, [_clean(q["question"]) for q in measured])
 
     n = len(measured)
-    p50, p95 = _percentile(latencies, 50), _percentile(latencies, 95)
+    p50, p95 = percentile(latencies, 50), percentile(latencies, 95)
     mean_max = f"{statistics.mean(latencies) * 1000:.1f} / {max(latencies) * 1000:.1f} ms"
     rows = [
         ("index", f"{args.data_dir} ({service.store.count()} chunks)"),
@@ -218,9 +220,9 @@ class _Timed:
 
 def _open_parts(settings: Any, service: Any) -> list[tuple[str, str]]:
     """What opening the service costs, part by part (timed again after the run)."""
-    from index.embeddings import load_query_embeddings
-    from index.lexical import LexicalIndex, ids_digest, lexical_dir
-    from index.store import open_existing
+    from index.embedding.models import load_query_embeddings
+    from index.store.bm25 import LexicalIndex, ids_digest, lexical_dir
+    from index.store.chunks import open_existing
 
     steps: list[tuple[str, Callable[[], Any]]] = [
         ("open Chroma store", lambda: open_existing(settings.data_dir)),
@@ -257,14 +259,10 @@ def _clean(question: str) -> str:
     return " ".join(question.split())
 
 
-def _percentile(values: list[float], pct: int) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[pct - 1]
-
-
 def _ms(values: list[float]) -> str:
     if len(values) < 2:
         return "-"
-    p50, p95 = _percentile(values, 50), _percentile(values, 95)
+    p50, p95 = percentile(values, 50), percentile(values, 95)
     return f"{p50 * 1000:6.1f} / {p95 * 1000:6.1f} / {statistics.mean(values) * 1000:6.1f}"
 
 

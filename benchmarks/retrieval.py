@@ -38,10 +38,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from bot.evaluation.metrics import percentile
+
 REPO = Path(__file__).resolve().parent.parent
 EVAL = REPO.parent / "shared" / "eval"
 SHARED_NEWSBOT_INDEX = Path("/work/bench-data/articles")
-RTQA_DEPTH = 60  # chunks per question to fill 10 distinct documents (as bot.evaluation)
+RTQA_DEPTH = 60  # chunks per question to fill 10 distinct documents (as bot.evaluation.run)
 
 Hit = tuple[str, str]  # (document id, chunk text), best first
 Search = Callable[[dict[str, Any], int], list[Hit]]
@@ -234,8 +236,8 @@ def build_tutorial(docs: list[dict[str, Any]], cache: Path, key: str) -> Built:
 def open_newsbot(args: argparse.Namespace, cache: Path, ds: Dataset, key: str) -> tuple[Any, Built]:
     """(3) newsbot as configured: its index of the corpus (built as `newsbot ingest` does)."""
     from bot.config import load_settings
-    from bot.indexing import ingest_paths
     from bot.service import AnsweringService
+    from index.ingest.pipeline import ingest_paths
 
     settings = load_settings(args.config)
     data_dir = cache / f"newsbot-{key}-{_fingerprint_settings(settings)}"
@@ -270,7 +272,7 @@ def newsbot_retrieve(
         return list(service.retriever.invoke(question))
     if "as_of" in inspect.signature(retrieve).parameters:
         return list(retrieve(question, k=k, as_of=as_of))
-    from index.retriever import TimeScope
+    from index.search.retriever import TimeScope
 
     return list(retrieve(question, k=k, scope=TimeScope(as_of=as_of)))
 
@@ -288,12 +290,11 @@ def newsbot_evaluate(ds: Dataset, service: Any) -> Row:
     """`bot.evaluation.evaluate` as `newsbot eval` runs it: retrieval plus the answerer."""
     row = Row(ds.name, "newsbot evaluate(), dates, +answer")
     try:
-        from bot import evaluation
+        from bot.evaluation.queries import read_corpus_ids, read_queries
+        from bot.evaluation.run import evaluate
 
-        labelled = evaluation.read_queries(ds.queries_path, evaluation.read_corpus_ids(ds.corpus))[
-            : len(ds.queries)
-        ]
-        report = evaluation.evaluate(service, labelled, 10, True)
+        labelled = read_queries(ds.queries_path, read_corpus_ids(ds.corpus))[: len(ds.queries)]
+        report = evaluate(service, labelled, 10, True)
     except Exception as exc:  # the API is still being written; report, don't stop
         print(f"  bot.evaluation.evaluate failed: {exc!r}", flush=True)
         return row
@@ -338,8 +339,8 @@ def _usable_index(data_dir: Path, ds: Dataset) -> bool:
     """Whether another run left a finished, current-schema index there, nobody writing it."""
     from filelock import FileLock, Timeout
 
-    from index.chunking import EMBED_FORMAT
-    from index.store import open_existing
+    from index.ingest.chunking import EMBED_FORMAT
+    from index.store.chunks import open_existing
 
     if not (data_dir / "chroma").is_dir():
         return False
@@ -370,7 +371,7 @@ def _fingerprint(path: Path) -> str:
 
 
 def _fingerprint_settings(settings: Any) -> str:
-    from index.chunking import EMBED_FORMAT
+    from index.ingest.chunking import EMBED_FORMAT
 
     raw = settings.embedding.model_dump_json() + settings.chunking.model_dump_json()
     raw += f"embed_format {EMBED_FORMAT}"
@@ -416,7 +417,10 @@ def _print_table(rows: list[Row], args: argparse.Namespace) -> None:
         if b is not None:
             index_s = "copied" if math.isnan(b.index_s) else f"{b.index_s:.1f}"
             index_s += " (cached)" if b.cached and index_s != "copied" else ""
-        p50, p95 = r.percentiles_ms or (_percentile(r.latencies, 50), _percentile(r.latencies, 95))
+        p50, p95 = r.percentiles_ms or (
+            percentile(r.latencies, 50) * 1000,
+            percentile(r.latencies, 95) * 1000,
+        )
         cells = [f"{r.scores[m]:.3f}" if m in r.scores else "" for m in metrics]
         timing = [f"{p50:.1f}", f"{p95:.1f}"] if p50 == p50 else ["", ""]
         lines.append([r.dataset, r.system, str(b.chunks) if b else "", index_s, *timing, *cells])
@@ -426,14 +430,6 @@ def _print_table(rows: list[Row], args: argparse.Namespace) -> None:
         print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
         if i == 0:
             print("  ".join("-" * w for w in widths))
-
-
-def _percentile(seconds: list[float], q: int) -> float:
-    """The q-th percentile in milliseconds (nearest rank); NaN for no values."""
-    if not seconds:
-        return float("nan")
-    ordered = sorted(seconds)
-    return ordered[min(len(ordered) - 1, math.ceil(q / 100 * len(ordered)) - 1)] * 1000
 
 
 def _parse_args() -> argparse.Namespace:

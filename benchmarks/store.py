@@ -57,7 +57,7 @@ def main() -> None:
 
 def read_chunks(source: Path, root: Path, limit: int | None) -> dict[str, list[Any]]:
     """Every chunk of the source index (or of its first `limit` articles), with vectors."""
-    from index.store import open_existing
+    from index.store.chunks import open_existing
 
     if not (source / "chroma").is_dir():
         sys.exit(f"no index in {source}: build one with benchmarks/ingest.py, or pass --source")
@@ -68,11 +68,7 @@ def read_chunks(source: Path, root: Path, limit: int | None) -> dict[str, list[A
     if limit:
         keep = set(sorted(store.articles())[:limit])
     out: dict[str, list[Any]] = {"ids": [], "documents": [], "metadatas": [], "embeddings": []}
-    offset = 0
-    while True:
-        page = store.collection.get(
-            include=["documents", "metadatas", "embeddings"], limit=5000, offset=offset
-        )
+    for page in store.pages(["documents", "metadatas", "embeddings"]):
         for i, chunk in enumerate(page["ids"]):
             meta = page["metadatas"][i]
             if keep is None or meta["article_id"] in keep:
@@ -80,9 +76,7 @@ def read_chunks(source: Path, root: Path, limit: int | None) -> dict[str, list[A
                 out["documents"].append(page["documents"][i])
                 out["metadatas"].append(meta)
                 out["embeddings"].append(page["embeddings"][i])
-        if len(page["ids"]) < 5000:
-            return out
-        offset += 5000
+    return out
 
 
 def run(args: argparse.Namespace, root: Path, chunks: dict[str, list[Any]], server: Any) -> list:
@@ -150,8 +144,8 @@ def run(args: argparse.Namespace, root: Path, chunks: dict[str, list[Any]], serv
 
 def write(settings: Any, chunks: dict[str, list[Any]]) -> tuple[float, float]:
     """Seconds to store every chunk in batches, and to rebuild BM25 afterwards."""
-    from index.lexical import sync_lexical
-    from index.store import ChunkStore
+    from index.store.bm25 import sync_lexical
+    from index.store.chunks import ChunkStore
 
     store = ChunkStore(settings.data_dir, backend=settings.store)
     started = time.perf_counter()
@@ -172,7 +166,7 @@ def write(settings: Any, chunks: dict[str, list[Any]]) -> tuple[float, float]:
 def embed_sample(texts: list[str]) -> float:
     """Seconds per chunk to embed a sample with the document model (the same on both)."""
     from bot.config import Settings
-    from index.embeddings import load_document_encoder
+    from index.embedding.models import load_document_encoder
 
     encoder = load_document_encoder(Settings().embedding)
     encoder.embeddings.embed_documents(texts[:8])  # warm up

@@ -41,7 +41,9 @@ _GOAL_P95_S = 2.0
 _POLL_EVERY_S = 0.02
 
 sys.path.insert(0, str(REPO / "tests"))
-from emulator_client import TelegramEmulator, free_port  # noqa: E402
+from harness.emulator_client import TelegramEmulator, free_port  # noqa: E402
+
+from bot.evaluation.metrics import percentile  # noqa: E402
 
 
 @dataclass
@@ -262,8 +264,8 @@ def _figures(
 ) -> list[tuple[str, str]]:
     """The table rows about replies and latency."""
     seconds = [r.seconds for r in results if r.seconds is not None]
-    p50, p95 = _percentile(seconds, 50), _percentile(seconds, 95)
-    d50, d95 = _percentile(direct, 50), _percentile(direct, 95)
+    p50, p95 = percentile(seconds, 50), percentile(seconds, 95)
+    d50, d95 = percentile(direct, 50), percentile(direct, 95)
     contained = sum(any(a.lower() in r.reply.lower() for a in r.answers) for r in results)
     goal = "meets" if p95 <= _GOAL_P95_S else "MISSES"
     load = f"{args.chats} chats x {args.per_chat} questions, think {args.think} s mean"
@@ -286,13 +288,6 @@ def _peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def _percentile(values: list[float], pct: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
 def _clean(question: str) -> str:

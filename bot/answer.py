@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from bot.grounding import Grounding
+from bot.llm.grounding import Grounding
 
 
 class Citation(BaseModel):

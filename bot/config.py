@@ -1,7 +1,7 @@
 """Settings: `config.yaml`, then `NEWSBOT_*` environment variables, then command-line flags.
 
 Everything is validated once at start-up. A mistake becomes a `ConfigError` whose
-message names the key, e.g. `retrieval.k: Input should be greater than 0 (got 0)`.
+message names the key, e.g. `retrieval.k: Input should be greater than or equal to 1 (got 0)`.
 Secrets never live here; they come from the environment (see the Telegram front end).
 """
 
@@ -17,6 +17,7 @@ from index.errors import NewsbotError
 from index.settings import (
     ChunkingSettings,
     EmbeddingSettings,
+    FeedSettings,
     FetchSettings,
     IngestSettings,
     Section,
@@ -70,14 +71,6 @@ class LLMSettings(Section):
     prompts_dir: Path | None = None
 
 
-class FeedSettings(Section):
-    """Following RSS/Atom feeds: how often to refresh them and how entries are read."""
-
-    refresh_minutes: float = Field(30.0, ge=0.0, le=10_080.0)
-    max_entries: int = Field(50, ge=1, le=10_000)
-    full_text_min_words: int = Field(150, ge=1)
-
-
 class TelegramSettings(Section):
     """The Telegram front end. The token comes from TELEGRAM_BOT_TOKEN, never from here."""
 
@@ -89,7 +82,7 @@ class TelegramSettings(Section):
     state_file: Path | None = None
     webhook_secret_env: str = "TELEGRAM_WEBHOOK_SECRET"
     heartbeat_file: Path | None = None
-    fail_on: str | None = None
+    heartbeat_every_s: float = Field(30.0, ge=0.5, le=3600.0)
 
 
 class LoggingSettings(Section):

@@ -9,8 +9,8 @@ import re
 from collections import deque
 from dataclasses import dataclass
 
-from bot import lexical
 from bot.answer import Answer
+from index.terms import terms
 
 _PRONOUNS = re.compile(
     r"\b(he|she|they|him|her|his|hers|them|their|theirs|it|its|this|that|these|those|"
@@ -61,5 +61,5 @@ def is_follow_up(question: str) -> bool:
     return bool(
         _PRONOUNS.search(question)
         or _CONTINUATIONS.match(question)
-        or len(set(lexical.terms(question))) < _MIN_OWN_TERMS
+        or len(set(terms(question))) < _MIN_OWN_TERMS
     )

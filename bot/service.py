@@ -6,42 +6,31 @@
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
 
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
 from bot.answer import Answer
-from bot.condense import Condenser
+from bot.answerers.extractive import ExtractiveAnswerer
 from bot.config import Settings
 from bot.conversation import Conversation
-from bot.extractive import ExtractiveAnswerer
-from bot.generative import GenerativeAnswerer
-from bot.llm import ChatModel, LLMUnavailable, approximate_token_counter, make_chat_model
-from index.embeddings import load_query_embeddings
+from bot.llm.answerer import GenerativeAnswerer
+from bot.llm.condense import Condenser
+from bot.llm.models import ChatModel, LLMUnavailable, approximate_token_counter, make_chat_model
+from index.embedding.models import load_query_embeddings
 from index.errors import EmptyIndexError
-from index.lexical import LiveLexical
-from index.retriever import FusionWeights, TimeScope, make_retriever
-from index.store import ChunkStore, StoredArticle, open_existing
+from index.search.retriever import FusionWeights, TimeScope, make_retriever
+from index.store.bm25 import LiveLexical
+from index.store.catalog import IndexStats, newest_first, stats_of
+from index.store.chunks import ChunkStore, open_existing
+from index.store.schema import StoredArticle
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document
     from langchain_core.retrievers import BaseRetriever
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class IndexStats:
-    """What the index holds."""
-
-    articles: int
-    chunks: int
-    first_date: str | None
-    last_date: str | None
-    model: str
-    location: str
 
 
 def build_chain(
@@ -78,11 +67,8 @@ class AnsweringService:
         self.store = store
         self.mode = mode or settings.answer.mode
         self._has_articles = False
-        recorded = store.require_model(settings.embedding.model)
         embeddings = load_query_embeddings(settings.embedding)
-        if not recorded:  # an index from before models were recorded
-            probe = embeddings.embed_query("probe")
-            store.require_dimension(len(probe), settings.embedding.model)
+        store.check_model(settings.embedding.model, lambda: len(embeddings.embed_query("probe")))
         r = settings.retrieval
         weights = FusionWeights(
             r.lexical_weight, r.date_weight, r.date_scale_days, r.duplicate_similarity
@@ -115,7 +101,7 @@ class AnsweringService:
         if hasattr(lexical, "refresh"):  # an index that watches the store itself
             lexical.refresh(force=True)
         else:
-            from index.lexical import open_lexical
+            from index.store.bm25 import open_lexical
 
             retriever.lexical = open_lexical(self.store)  # swapped whole: readers never wait
 
@@ -207,20 +193,11 @@ class AnsweringService:
 
     def articles(self) -> list[StoredArticle]:
         """Every indexed article, newest first."""
-        return sorted(self.store.articles().values(), key=lambda a: a.date or "", reverse=True)
+        return newest_first(self.store)
 
     def stats(self) -> IndexStats:
         """Counts, date range, model and location of the index."""
-        articles = self.store.articles()
-        dates = sorted(a.date for a in articles.values() if a.date)
-        return IndexStats(
-            articles=len(articles),
-            chunks=self.store.count(),
-            first_date=dates[0] if dates else None,
-            last_date=dates[-1] if dates else None,
-            model=self.store.embedding_model() or self.settings.embedding.model,
-            location=self.store.location,
-        )
+        return stats_of(self.store, self.settings.embedding.model)
 
 
 def _generative(

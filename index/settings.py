@@ -1,6 +1,11 @@
-"""Typed settings for the writing side; `bot.config` composes them into the full config."""
+"""Typed settings of the knowledge base; `bot.config` composes them into the full config.
 
-from typing import Literal
+`IndexConfig` is what every entry point of `index` takes: the data directory and these
+sections. `bot.config.Settings` has them all, so the bot passes its settings as they are.
+"""
+
+from pathlib import Path
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -38,6 +43,7 @@ class IngestSettings(Section):
 
     max_file_mb: float = Field(50.0, gt=0)
     lock_timeout_s: float = Field(0.0, ge=0)
+    batch_chunks: int = Field(512, ge=1, le=100_000)
 
 
 class FetchSettings(Section):
@@ -74,3 +80,30 @@ class StoreSettings(Section):
     retries: int = Field(5, ge=0, le=100)
     retry_backoff_s: float = Field(1.0, ge=0.0, le=60.0)
     refresh_s: float = Field(10.0, ge=0.0, le=3600.0)
+
+
+class FeedSettings(Section):
+    """Following RSS/Atom feeds: how often to refresh them and how entries are read."""
+
+    refresh_minutes: float = Field(30.0, ge=0.0, le=10_080.0)
+    max_entries: int = Field(50, ge=1, le=10_000)
+    full_text_min_words: int = Field(150, ge=1)
+
+
+class IndexConfig(Protocol):
+    """The configuration the knowledge base needs (read-only)."""
+
+    @property
+    def data_dir(self) -> Path: ...
+    @property
+    def embedding(self) -> EmbeddingSettings: ...
+    @property
+    def chunking(self) -> ChunkingSettings: ...
+    @property
+    def ingest(self) -> IngestSettings: ...
+    @property
+    def fetch(self) -> FetchSettings: ...
+    @property
+    def feeds(self) -> FeedSettings: ...
+    @property
+    def store(self) -> StoreSettings: ...

@@ -1,24 +1,19 @@
-"""Shared fixtures: the real packaged embedding model and real Chroma stores in tmp dirs."""
+"""Shared fixtures: the real packaged embedding model, real Chroma stores in tmp dirs,
+indexes built through the same ingest entry point the CLI uses, and the emulator."""
 
 import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from chroma_server import ChromaServer
-from emulator_client import free_port
+from harness.chroma_server import ChromaServer
+from harness.emulator_client import TelegramEmulator, free_port
+from harness.newsbot import SAMPLE, build_index
 
 from bot.config import Settings, load_settings
-from index.chunking import Chunker
-from index.embeddings import DocumentEncoder, load_document_encoder
-from index.ingest import Ingestor, IngestReport
-from index.store import ChunkStore
-
-REPO = Path(__file__).resolve().parent.parent
-SAMPLE = REPO / "samples" / "haaretz-2004-09-06-lavrov.txt"
+from index.embedding.models import DocumentEncoder, load_document_encoder
+from index.ingest.batches import IngestReport
+from index.ingest.pipeline import ingest_paths
 
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -48,45 +43,19 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def ingest(settings: Settings, encoder: DocumentEncoder) -> Callable[..., IngestReport]:
-    """Ingest paths into the test's data directory with the real pipeline."""
+def ingest(settings: Settings) -> Callable[..., IngestReport]:
+    """Ingest paths into the test's data directory, as `newsbot ingest` does."""
 
-    def run(*paths: Path, max_file_bytes: int = 50_000_000) -> IngestReport:
-        store = ChunkStore(settings.data_dir)
-        chunker = Chunker(encoder.tokenizer, encoder.window, settings.chunking.overlap_tokens)
-        return Ingestor(store, encoder, chunker, max_file_bytes).ingest(paths)
+    def run(*paths: Path) -> IngestReport:
+        return ingest_paths(settings, list(paths))
 
     return run
 
 
 @pytest.fixture(scope="session")
-def sample_data_dir(tmp_path_factory: pytest.TempPathFactory, encoder: DocumentEncoder) -> Path:
+def sample_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data directory holding the ingested sample article (read-only for tests)."""
-    data_dir = tmp_path_factory.mktemp("sample") / "data"
-    settings = load_settings(data_dir=data_dir)
-    chunker = Chunker(encoder.tokenizer, encoder.window, settings.chunking.overlap_tokens)
-    Ingestor(ChunkStore(data_dir), encoder, chunker, 50_000_000).ingest([SAMPLE])
-    return data_dir
-
-
-def run_newsbot(
-    *args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run the real `newsbot` console script as a separate process."""
-    script = shutil.which("newsbot", path=str(Path(sys.executable).parent))
-    assert script, "the newsbot console script is not installed (pip install -e .)"
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
-    full_env.update(env or {})
-    return subprocess.run(
-        [script, *args],
-        cwd=cwd,
-        env=full_env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return build_index(tmp_path_factory.mktemp("sample") / "data", SAMPLE)
 
 
 @pytest.fixture(scope="module")
@@ -97,3 +66,11 @@ def chroma(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[TelegramEmulator]:
+    """The Telegram Bot API emulator on 127.0.0.1, one per test module (its request log
+    kept, so tests can count Bot API calls)."""
+    with TelegramEmulator(verbose=True).start(free_port()) as emu:
+        yield emu

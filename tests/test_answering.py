@@ -3,12 +3,12 @@
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE
+from harness.newsbot import SAMPLE
 
 from bot.config import load_settings
 from bot.service import AnsweringService
 from index.errors import EmptyIndexError
-from index.store import ChunkStore
+from index.store.chunks import ChunkStore
 
 # The seed questions shipped with the design (shared/eval/seed/questions.jsonl).
 SEED = [

@@ -9,6 +9,8 @@ server is back; migrate copies an embedded index without re-embedding.
 from __future__ import annotations
 
 import json
+import logging
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -16,20 +18,18 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
-from chroma_server import ChromaServer
-from conftest import SAMPLE, run_newsbot
-from emulator_client import free_port
+from harness.chroma_server import ChromaServer
+from harness.emulator_client import free_port
+from harness.newsbot import SAMPLE, run_newsbot
 
 from bot.config import Settings, load_settings
-from bot.indexing import ingest_paths
 from bot.service import AnsweringService
-from index.chunking import Chunker
-from index.embeddings import DocumentEncoder
+from index.embedding.models import DocumentEncoder
 from index.errors import StoreUnavailableError
-from index.ingest import Ingestor
-from index.lexical import lexical_dir, stamp
-from index.migrate import migrate
-from index.store import ChunkStore, open_existing
+from index.ingest.migrate import migrate
+from index.ingest.pipeline import ingest_paths
+from index.store.bm25 import lexical_dir, stamp
+from index.store.chunks import open_existing
 
 SHALOM = "What did Shalom cite?"
 ZQ = "Committee notes\n\nResolution ZQ-4471 on harbour dredging passed by nine votes."
@@ -103,7 +103,7 @@ def test_cli_sources_remove_and_stats(backend: Settings, tmp_path: Path) -> None
     config = write_config(backend, tmp_path / "config.yaml")
     ingested = run_newsbot("ingest", str(SAMPLE), "--config", str(config), cwd=tmp_path)
     assert ingested.returncode == 0, ingested.stderr
-    listed = run_newsbot("sources", "--config", str(config), cwd=tmp_path)
+    listed = run_newsbot("articles", "--config", str(config), cwd=tmp_path)
     assert "haaretz-2004-09-06-lavrov" in listed.stdout and "1 articles" in listed.stdout
     before = stamp(open_existing(backend.data_dir, backend.store))
     removed = run_newsbot(
@@ -142,7 +142,7 @@ def test_unreachable_server_is_named_in_one_line(tmp_path: Path) -> None:
         store={"backend": "server", "host": "127.0.0.1", "port": port, "retries": 0},
     )
     config = write_config(settings, tmp_path / "config.yaml")
-    for command in (["ask", SHALOM], ["sources"], ["ingest", str(SAMPLE)]):
+    for command in (["ask", SHALOM], ["articles"], ["ingest", str(SAMPLE)]):
         result = run_newsbot(*command, "--config", str(config), cwd=tmp_path)
         assert result.returncode == 1, (command, result.stderr)
         assert "Traceback" not in result.stderr
@@ -190,13 +190,13 @@ def test_server_killed_during_ingest_then_rerun_gives_exact_count(
             if self.stored == count:
                 chroma.kill()
 
-    store = ChunkStore(settings.data_dir, backend=settings.store)
-    chunker = Chunker(encoder.tokenizer, encoder.window, settings.chunking.overlap_tokens)
+    small_steps = settings.model_copy(
+        update={"ingest": settings.ingest.model_copy(update={"batch_chunks": 16})}
+    )
     progress = KillAfterFirstBatch()
-    ingestor = Ingestor(store, encoder, chunker, 50_000_000, encode_batch=16, progress=progress)
     try:
         with pytest.raises(StoreUnavailableError, match=f"127.0.0.1:{chroma.port}"):
-            ingestor.ingest([corpus])
+            ingest_paths(small_steps, [corpus], progress)
     finally:
         chroma.start()
     assert 0 < progress.stored < expected
@@ -210,17 +210,11 @@ def test_server_killed_during_ingest_then_rerun_gives_exact_count(
 
 
 def test_writes_retry_with_backoff_until_the_server_is_back(
-    chroma: ChromaServer, encoder: DocumentEncoder, tmp_path: Path
+    chroma: ChromaServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    section = store_section("server", chroma) | {"retries": 3, "retry_backoff_s": 0.01}
+    section = store_section("server", chroma) | {"retries": 5, "retry_backoff_s": 0.5}
     settings = load_settings(data_dir=tmp_path / "data", store=section)
-    store = ChunkStore(settings.data_dir, backend=settings.store)
-    waits: list[float] = []
-
-    def restart_then_wait(seconds: float) -> None:
-        waits.append(seconds)
-        if len(waits) == 2:  # down for two attempts, back for the third
-            chroma.start()
+    restart: list[threading.Thread] = []
 
     class KillOnceLoaded:  # after ingest has read the store, before its first write
         def files_found(self, count: int) -> None: ...
@@ -228,18 +222,21 @@ def test_writes_retry_with_backoff_until_the_server_is_back(
         def chunks_stored(self, count: int) -> None: ...
 
         def file_done(self, path: Path) -> None:
-            chroma.kill()
+            chroma.kill()  # and back a second later, while the writes retry
+            restart.append(threading.Timer(1.0, chroma.start))
+            restart[0].start()
 
-    store.sleep = restart_then_wait
-    chunker = Chunker(encoder.tokenizer, encoder.window, settings.chunking.overlap_tokens)
-    ingestor = Ingestor(store, encoder, chunker, 50_000_000, progress=KillOnceLoaded())
     try:
-        report = ingestor.ingest([SAMPLE])
+        with caplog.at_level(logging.WARNING, logger="index.retry"):
+            report = ingest_paths(settings, [SAMPLE], KillOnceLoaded())
     finally:
+        for thread in restart:
+            thread.join()
         if chroma.proc is None or chroma.proc.poll() is not None:
             chroma.start()
-    assert waits == [0.01, 0.02]
-    assert store.count() == report.chunks > 1
+    retries = [r.getMessage() for r in caplog.records if "; retry " in r.getMessage()]
+    assert retries and "retry 1 in 0.5s" in retries[0], retries
+    assert open_existing(settings.data_dir, settings.store).count() == report.chunks > 1
 
 
 def test_migrate_copies_vectors_and_is_rerunnable(chroma: ChromaServer, tmp_path: Path) -> None:

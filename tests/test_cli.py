@@ -5,7 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE, run_newsbot
+from harness.newsbot import SAMPLE, run_newsbot
 
 
 @pytest.fixture(scope="module")
@@ -41,18 +41,36 @@ def test_ask_json_shape(workdir: Path) -> None:
     )
     (line,) = result.stdout.splitlines()
     answer = json.loads(line)
-    assert {"text", "abstained", "citations"} <= set(answer)
+    assert set(answer) == {"text", "abstained", "citations", "mode", "grounding", "notice"}
     assert answer["abstained"] is False
+    assert (answer["mode"], answer["grounding"], answer["notice"]) == ("extractive", None, None)
     citation = answer["citations"][0]
-    for key in ("n", "article_id", "title", "date", "source", "url", "snippet", "score"):
-        assert key in citation
+    assert set(citation) == {
+        "n",
+        "article_id",
+        "title",
+        "date",
+        "source",
+        "url",
+        "snippet",
+        "score",
+        "start",
+        "end",
+    }
     assert citation["article_id"] == "haaretz-2004-09-06-lavrov"
     assert "Dolphinarium" in citation["snippet"]
+    article = SAMPLE.read_text(encoding="utf-8")  # the snippet is the article's own text
+    assert citation["snippet"] in article and citation["end"] - citation["start"] == len(
+        citation["snippet"]
+    )
 
 
-def test_sources_stats_and_remove(workdir: Path, tmp_path: Path) -> None:
-    listed = run_newsbot("sources", "--data-dir", "data", cwd=workdir)
+def test_articles_stats_and_remove(workdir: Path, tmp_path: Path) -> None:
+    listed = run_newsbot("articles", "--data-dir", "data", cwd=workdir)
     assert "haaretz-2004-09-06-lavrov  2004-09-06" in listed.stdout
+    old_name = run_newsbot("sources", "--data-dir", "data", cwd=workdir)  # kept for scripts
+    assert old_name.returncode == 0 and old_name.stdout == listed.stdout
+    assert "  sources " not in run_newsbot("--help", cwd=workdir).stdout  # hidden alias
     stats = run_newsbot("stats", "--data-dir", "data", cwd=workdir)
     assert "articles:   1" in stats.stdout
     assert "model:      sentence-transformers/all-MiniLM-L6-v2" in stats.stdout
@@ -65,7 +83,7 @@ def test_sources_stats_and_remove(workdir: Path, tmp_path: Path) -> None:
     again = run_newsbot("remove", "copy", "--data-dir", "data", cwd=workdir)
     assert again.returncode == 1
     assert again.stderr.strip() == (
-        "newsbot: no article with id 'copy'; `newsbot sources` lists them"
+        "newsbot: no article with id 'copy'; `newsbot articles` lists them"
     )
 
 
@@ -113,8 +131,8 @@ def test_an_index_from_before_models_were_recorded_is_checked_by_dimension(
 ) -> None:
     from sentence_transformers import SentenceTransformer, models
 
-    from index.embeddings import packaged_minilm_dir
-    from index.store import ChunkStore
+    from index.embedding.models import packaged_minilm_dir
+    from index.store.chunks import ChunkStore
 
     legacy = tmp_path / "legacy"
     shutil.copytree(workdir / "data", legacy)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO
+from harness.newsbot import REPO
 
 from bot.config import ConfigError, Settings, load_settings
 

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-from emulator_client import BOT_USERNAME, TelegramEmulator, free_port
+from harness.emulator_client import BOT_USERNAME, TelegramEmulator
 from telegram import (
     BotCommand,
     InlineKeyboardButton,
@@ -118,12 +118,6 @@ class EchoBot:
             self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(timeout)
         assert not self._thread.is_alive(), "PTB application did not stop"
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[TelegramEmulator]:
-    with TelegramEmulator().start(free_port()) as emu:
-        yield emu
 
 
 @pytest.fixture(scope="module")

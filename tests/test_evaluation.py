@@ -4,17 +4,10 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE, run_newsbot
+from harness.newsbot import SAMPLE, run_newsbot
 
-from bot.evaluation import (
-    EvalInputError,
-    contains_answer,
-    hit_at,
-    percentile,
-    read_corpus_ids,
-    read_queries,
-    reciprocal_rank,
-)
+from bot.evaluation.metrics import contains_answer, hit_at, percentile, reciprocal_rank
+from bot.evaluation.queries import EvalInputError, read_corpus_ids, read_queries
 
 CORPUS = [
     {
@@ -196,7 +189,7 @@ def test_eval_rebuilds_its_index_for_another_pipeline_and_refuses_a_foreign_one(
         "newsbot: mine holds an index that newsbot eval did not build; give --index-dir "
         "an empty directory, or one an earlier eval made"
     )
-    listed = run_newsbot("sources", "--data-dir", "mine", cwd=tmp_path)
+    listed = run_newsbot("articles", "--data-dir", "mine", cwd=tmp_path)
     assert "haaretz-2004-09-06-lavrov" in listed.stdout  # left as it was
 
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from bot.grounding import check, cited_numbers
-from bot.prompts import load_prompt
+from bot.llm.grounding import check, cited_numbers
+from bot.llm.prompts import load_prompt
 
 SOURCES = {
     1: "Shalom cited the 2001 Dolphinarium nightclub suicide bombing, in which many of the "

@@ -5,12 +5,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE
+from harness.newsbot import SAMPLE
 
 from bot.config import Settings
 from index.errors import DataDirError, StoreLockedError
-from index.ingest import IngestReport
-from index.store import ChunkStore, ensure_writable, write_lock
+from index.ingest.batches import IngestReport
+from index.store.chunks import ChunkStore
+from index.store.locking import ensure_writable, write_lock
 
 Ingest = Callable[..., IngestReport]
 

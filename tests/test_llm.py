@@ -15,12 +15,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import run_newsbot
+from harness.newsbot import run_newsbot
 
 from bot.answer import Answer
 from bot.config import ConfigError, Settings, load_settings
-from bot.grounding import check
-from bot.llm import packaged_smollm
+from bot.llm.grounding import check
+from bot.llm.models import packaged_smollm
 from bot.service import AnsweringService
 
 pytestmark = pytest.mark.skipif(

@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from index.articles import Article
-from index.loaders import LoadProblem, find_files, load_file
+from index.ingest.loaders import LoadProblem, find_files, load_file
 
 LIMIT = 1_000_000
 

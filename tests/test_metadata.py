@@ -1,8 +1,8 @@
 """Header parsing of plain-text articles, starting with the seed format."""
 
-from conftest import SAMPLE
+from harness.newsbot import SAMPLE
 
-from index.metadata import date_from_filename, parse_header
+from index.ingest.metadata import date_from_filename, parse_header
 
 
 def test_seed_header_gives_title_date_and_byline() -> None:
@@ -47,7 +47,7 @@ def test_date_from_filename() -> None:
 
 
 def test_title_and_date_from_a_news_url() -> None:
-    from index.metadata import date_from_url, title_from_url
+    from index.ingest.metadata import date_from_url, title_from_url
 
     cnn = "https://www.cnn.com/2023/01/04/football/damar-hamlin-collapse-bills/index.html"
     assert title_from_url(cnn) == "Damar hamlin collapse bills"

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from index.embeddings import resolve_model
+from index.embedding.models import resolve_model
+from index.embedding.mpnet import MPNET_DIR, assemble_mpnet, model_cache_dir, mpnet_parts
 from index.errors import ModelError
-from index.packaged_models import MPNET_DIR, assemble_mpnet, model_cache_dir, mpnet_parts
 
 MODEL_FILES = {
     "modules.json": b'[{"idx": 0, "name": "0", "path": "", "type": "Transformer"}]',

@@ -26,12 +26,12 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from chroma_server import ChromaServer
-from conftest import SAMPLE
-from emulator_client import TelegramEmulator, free_port
+from harness.chroma_server import ChromaServer
+from harness.emulator_client import TelegramEmulator, free_port
+from harness.newsbot import SAMPLE
 
 from bot.config import load_settings
-from bot.indexing import ingest_paths
+from index.ingest.pipeline import ingest_paths
 
 SECRET = "replica-secret_42"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"

@@ -8,11 +8,11 @@ import pytest
 
 from bot.config import Settings
 from bot.service import AnsweringService
-from index.ingest import IngestReport
-from index.lexical import LexicalIndex, lexical_dir, open_lexical, stamp, sync_lexical
-from index.retriever import TimeScope
-from index.store import ChunkStore
-from index.timeframe import mentioned_period
+from index.ingest.batches import IngestReport
+from index.search.periods import mentioned_period
+from index.search.retriever import TimeScope
+from index.store.bm25 import LexicalIndex, lexical_dir, open_lexical, stamp, sync_lexical
+from index.store.chunks import ChunkStore
 
 Ingest = Callable[..., IngestReport]
 

@@ -3,13 +3,12 @@
 from pathlib import Path
 
 import pytest
-from conftest import run_newsbot
+from harness.newsbot import run_newsbot
 
 from bot.answer import Answer, Citation
 from bot.config import ConfigError
 from bot.conversation import Conversation
-from bot.sessions import SessionStore
-from bot.telegram.shared import chat_state, restore_chat
+from bot.telegram.shared import SessionStore, chat_state, restore_chat
 from bot.telegram.state import ChatData
 from bot.telegram.webhook import webhook
 

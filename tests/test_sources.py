@@ -11,20 +11,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import run_newsbot
-from news_server import AD, ATOM_STORIES, COMMENT, FRESH, NAV, STORIES, NewsSite, serve
+from harness.news_server import AD, ATOM_STORIES, COMMENT, FRESH, NAV, STORIES, NewsSite, serve
+from harness.newsbot import run_newsbot
 
+from bot.cli.durations import parse_duration
 from bot.config import Settings, load_settings
-from bot.news_sources import add_source, fetch_urls, refresh_feeds
 from bot.service import AnsweringService
-from index.durations import parse_duration
 from index.errors import FetchError, NewsbotError, UnsafeURLError
-from index.feedlist import FeedList
-from index.feeds import looks_like_feed, parse_feed
-from index.fetch import Fetcher, Page
-from index.guard import check_scheme, check_url, is_public
 from index.settings import FetchSettings
-from index.web import fetch_article
+from index.web.feed_list import FeedList
+from index.web.feeds import looks_like_feed, parse_feed
+from index.web.fetch import Fetcher, Page
+from index.web.following import add_source, fetch_urls, refresh_feeds
+from index.web.guard import check_scheme, check_url, is_public
+from index.web.pages import fetch_article
 
 TRUSTED = FetchSettings(allow_private=True, backoff_s=0.0, max_page_mb=0.1)
 
@@ -62,7 +62,7 @@ def test_page_extraction_keeps_the_story_and_drops_the_rest(site: NewsSite) -> N
 def test_each_bad_url_gets_one_line_and_the_batch_goes_on(
     site: NewsSite, web_settings: Settings
 ) -> None:
-    from news_server import serve as _serve  # a second site, stopped: an unreachable host
+    from harness.news_server import serve as _serve  # a second site, stopped: an unreachable host
 
     with _serve(NewsSite()) as gone:
         unreachable = gone.base + "/news.html"
@@ -133,7 +133,7 @@ def test_no_more_than_the_per_host_limit_at_once(site: NewsSite) -> None:
     settings = TRUSTED.model_copy(update={"per_host_requests": 2, "workers": 6})
     urls = [f"{site.base}{STORIES[i % 2].path}?n={i}" for i in range(6)]
     with Fetcher(settings) as fetcher:
-        from index.web import fetch_articles
+        from index.web.pages import fetch_articles
 
         results = list(fetch_articles(fetcher, urls))
     assert len(results) == 6 and all(not isinstance(r, str) for r in results)
@@ -330,10 +330,14 @@ def test_cli_ingests_urls_and_paths_and_manages_feeds(site: NewsSite, tmp_path: 
     )
 
     added = run_newsbot(  # the front page, which announces the feed
-        "feeds", "add", site.base + "/home.html", *data, cwd=tmp_path, env=trusted
+        "feeds", "follow", site.base + "/home.html", *data, cwd=tmp_path, env=trusted
     )
     assert added.returncode == 0, added.stderr
-    assert added.stdout.strip() == "added feed 1: Harbour Herald (2 entries)"
+    assert added.stdout.strip() == "following feed 1: Harbour Herald (2 entries)"
+    again = run_newsbot(
+        "feeds", "add", site.base + "/feeds/rss.xml", *data, cwd=tmp_path, env=trusted
+    )
+    assert again.stdout.strip() == "already following feed 1: Harbour Herald (2 entries)"
     refreshed = run_newsbot("feeds", "refresh", *data, cwd=tmp_path, env=trusted)
     assert refreshed.returncode == 0, refreshed.stderr
     assert refreshed.stdout.startswith(
@@ -343,7 +347,7 @@ def test_cli_ingests_urls_and_paths_and_manages_feeds(site: NewsSite, tmp_path: 
     assert listed.stdout.startswith(f"1  Harbour Herald  {site.base}/feeds/rss.xml (2 seen")
     bad_every = run_newsbot("feeds", "refresh", "--every", "soon", *data, cwd=tmp_path)
     assert bad_every.returncode == 1 and "can't read the interval 'soon'" in bad_every.stderr
-    removed = run_newsbot("feeds", "remove", "1", *data, cwd=tmp_path)
-    assert removed.stdout.strip() == "removed feed 1: Harbour Herald"
+    removed = run_newsbot("feeds", "unfollow", "1", *data, cwd=tmp_path)
+    assert removed.stdout.strip() == "unfollowed feed 1: Harbour Herald"
     missing = run_newsbot("feeds", "remove", "1", *data, cwd=tmp_path)
     assert missing.returncode == 1 and missing.stderr.startswith("newsbot: no feed '1'")

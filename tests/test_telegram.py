@@ -8,25 +8,22 @@ articles: a long one (answers over 4096 characters) and one full of HTML-hostile
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from conftest import SAMPLE
-from emulator_client import BOT_USERNAME, TelegramEmulator, free_port
-
-from bot.config import load_settings
-from index.chunking import Chunker
-from index.embeddings import DocumentEncoder
-from index.ingest import Ingestor
-from index.store import ChunkStore
+from harness.emulator_client import BOT_USERNAME, TelegramEmulator
+from harness.newsbot import (
+    SAMPLE,
+    NewsbotProcess,
+    build_index,
+    buttons,
+    inject_failures,
+    links,
+    replies_to,
+)
 
 FAIL_ON = "EXPLODE-NOW"
 PER_MINUTE = 5
@@ -77,81 +74,15 @@ def hostile_article() -> dict[str, str]:
     }
 
 
-class NewsbotProcess:
-    """The real `newsbot telegram` console script as a subprocess, logging to a file."""
-
-    def __init__(
-        self, workdir: Path, emulator: TelegramEmulator, config: dict[str, Any], **env: str
-    ) -> None:
-        workdir.mkdir(parents=True, exist_ok=True)
-        self.log_file = workdir / "newsbot.log"
-        self.stderr_file = workdir / "stderr.txt"
-        config = {**config, "logging": {"level": "DEBUG", "file": str(self.log_file)}}
-        config_file = workdir / "config.yaml"
-        config_file.write_text(yaml.safe_dump(config), encoding="utf-8")
-        script = shutil.which("newsbot", path=str(Path(sys.executable).parent))
-        assert script, "the newsbot console script is not installed (pip install -e .)"
-        full_env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
-        full_env |= {"TELEGRAM_BOT_TOKEN": emulator.token, "TELEGRAM_API_BASE": emulator.api_base}
-        full_env |= env
-        self.emulator = emulator
-        with self.stderr_file.open("wb") as stderr:
-            self.proc = subprocess.Popen(
-                [script, "telegram", "--config", str(config_file)],
-                cwd=workdir,
-                env=full_env,
-                stdout=stderr,
-                stderr=stderr,
-            )
-
-    def wait_ready(self, timeout: float = 120.0) -> NewsbotProcess:
-        """Wait until post_init has registered the commands (polling starts right after)."""
-
-        def ready() -> bool:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"newsbot exited with {self.proc.returncode}:\n{self.output()}")
-            return bool(self.emulator.commands())
-
-        self.emulator.wait_for(ready, timeout, interval=0.1, description="the bot to start")
-        return self
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 60.0) -> int:
-        """Send a signal and wait for the exit code."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise
-
-    def output(self) -> str:
-        """Everything logged so far: the log file, then stdout and stderr."""
-        log = self.log_file.read_text("utf-8") if self.log_file.exists() else ""
-        return log + self.stderr_file.read_text("utf-8", errors="replace")
-
-
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[TelegramEmulator]:
-    with TelegramEmulator().start(free_port()) as emu:
-        yield emu
-
-
-@pytest.fixture(scope="module")
-def news_dir(tmp_path_factory: pytest.TempPathFactory, encoder: DocumentEncoder) -> Path:
+def news_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data directory with the sample article and the two crafted ones."""
     root = tmp_path_factory.mktemp("telegram-news")
     crafted = root / "crafted.jsonl"
     crafted.write_text(
         "".join(json.dumps(a) + "\n" for a in (regatta_article(), hostile_article())), "utf-8"
     )
-    data_dir = root / "data"
-    settings = load_settings(data_dir=data_dir)
-    chunker = Chunker(encoder.tokenizer, encoder.window, settings.chunking.overlap_tokens)
-    report = Ingestor(ChunkStore(data_dir), encoder, chunker, 50_000_000).ingest([SAMPLE, crafted])
-    assert not report.problems
-    return data_dir
+    return build_index(root / "data", SAMPLE, crafted)
 
 
 @pytest.fixture(scope="module")
@@ -164,11 +95,14 @@ def newsbot(
         "answer": {"max_sentences": 10},
         "telegram": {
             "questions_per_minute": PER_MINUTE,
-            "fail_on": FAIL_ON,
             "heartbeat_file": str(heartbeat_file(news_dir)),
+            "heartbeat_every_s": 1,
         },
     }
-    bot = NewsbotProcess(tmp_path_factory.mktemp("newsbot"), emulator, config)
+    # answering raises for questions with FAIL_ON, injected by the test (harness.newsbot)
+    bot = NewsbotProcess(
+        tmp_path_factory.mktemp("newsbot"), emulator, config, **inject_failures(FAIL_ON)
+    )
     try:
         yield bot.wait_ready()
     finally:
@@ -186,20 +120,6 @@ def ask(emulator: TelegramEmulator, text: str, user_id: int, **kwargs: Any) -> d
     return emulator.wait_for_bot_message(
         chat_id, lambda m: replies_to(m, sent), after_message_id=sent["message_id"], timeout=60
     )
-
-
-def replies_to(message: dict[str, Any], sent: dict[str, Any]) -> bool:
-    return message.get("reply_to_message", {}).get("message_id") == sent["message_id"]
-
-
-def buttons(message: dict[str, Any]) -> list[tuple[str, str]]:
-    """(text, callback_data) of every inline button."""
-    rows = message.get("reply_markup", {}).get("inline_keyboard", [])
-    return [(b["text"], b["callback_data"]) for row in rows for b in row]
-
-
-def links(message: dict[str, Any]) -> list[str]:
-    return [e["url"] for e in message.get("entities", []) if e["type"] == "text_link"]
 
 
 def test_commands_are_registered_and_start_and_help_answer(
@@ -228,6 +148,10 @@ def test_the_running_bot_touches_its_heartbeat_file(
 ) -> None:
     beat = heartbeat_file(news_dir)  # the first beat comes right after start-up
     emulator.wait_for(beat.exists, timeout=30, description="the first heartbeat")
+    first = beat.stat().st_mtime_ns
+    emulator.wait_for(
+        lambda: beat.stat().st_mtime_ns > first, timeout=10, description="a later heartbeat"
+    )
 
 
 def test_question_gets_a_cited_answer_while_typing(
@@ -237,7 +161,8 @@ def test_question_gets_a_cited_answer_while_typing(
     assert "Dolphinarium nightclub suicide bombing" in reply["text"]
     assert "[1]" in reply["text"]
     assert buttons(reply) == [("Sources", "src:1")]
-    assert "typing" in emulator.chat_actions(1101)
+    timeline = emulator.timeline(1101)
+    assert "typing" in timeline and timeline.index("typing") < timeline.index(reply["text"])
 
 
 def test_sources_button_pages_through_the_cited_snippets(

@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import run_newsbot
-from emulator_client import BOT_TOKEN, TelegramEmulator, free_port
-from test_telegram import NewsbotProcess
+from harness.emulator_client import BOT_TOKEN, TelegramEmulator
+from harness.newsbot import NewsbotProcess, run_newsbot
 
 ALLOWED_USER = 3001
 ALLOWED_GROUP = -1003000000001
@@ -41,12 +40,6 @@ def test_missing_or_malformed_token_is_one_line_and_exit_2(
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     if token:
         assert token not in result.stderr
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[TelegramEmulator]:
-    with TelegramEmulator().start(free_port()) as emu:
-        yield emu
 
 
 def start_empty_bot(emulator: TelegramEmulator, workdir: Path) -> NewsbotProcess:
@@ -144,12 +137,14 @@ def test_the_refusal_is_remembered_in_the_shared_chat_state(
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_signal_shuts_down_cleanly(tmp_path: Path, sig: signal.Signals) -> None:
-    with TelegramEmulator().start(free_port()) as emulator:
+def test_signal_shuts_down_cleanly(
+    emulator: TelegramEmulator, tmp_path: Path, sig: signal.Signals
+) -> None:
+    with emulator.another_bot(f"{7100000000 + sig}:AAE-newsbot-signal-test-token") as emulator:
         bot = start_empty_bot(emulator, tmp_path)
         emulator.send_command("/start", user_id=ALLOWED_USER)
         emulator.wait_for_bot_message(ALLOWED_USER)
         assert bot.stop(sig) == 0
     output = bot.output()
     assert "bot.telegram.app: stopped" in output and "Traceback" not in output
-    assert BOT_TOKEN not in output
+    assert emulator.token not in output and BOT_TOKEN not in output

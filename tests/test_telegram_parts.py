@@ -8,16 +8,17 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import pytest
-from emulator_client import TelegramEmulator, free_port
+from harness.emulator_client import TelegramEmulator
 from telegram import Bot, Chat, Message, Update
 
 from bot.answer import Answer, Citation
 from bot.config import ConfigError
 from bot.telegram.app import DEFAULT_API_BASE, read_api_base, read_token
+from bot.telegram.citations import page_markup, page_text, parse_callback, sources_button
 from bot.telegram.delivery import reply_html, typing
 from bot.telegram.formatting import (
     MAX_MESSAGE_LENGTH,
@@ -28,7 +29,6 @@ from bot.telegram.formatting import (
 )
 from bot.telegram.ordering import ChatOrderedProcessor
 from bot.telegram.redaction import REDACTED, TokenFilter
-from bot.telegram.sources import page_markup, page_text, parse_callback, sources_button
 from bot.telegram.streaming import FALLBACK_LABEL, final_parts, preview
 
 T = TypeVar("T")
@@ -259,12 +259,6 @@ def test_updates_run_in_order_within_a_chat_and_concurrently_across_chats() -> N
 
 
 # ------------------------------------------------------------------ delivery, over HTTP
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[TelegramEmulator]:
-    with TelegramEmulator().start(free_port()) as emu:
-        yield emu
-
-
 def with_bot(emulator: TelegramEmulator, action: Callable[[Bot], Awaitable[T]]) -> T:
     async def main() -> T:
         bot = Bot(
@@ -317,5 +311,4 @@ def test_typing_comes_before_the_reply_even_when_the_work_is_instant(
         await bot.send_message(4003, "answer")
 
     with_bot(emulator, work)
-    assert emulator.chat_actions(4003) == ["typing"]
-    assert [m["text"] for m in emulator.bot_messages(4003)] == ["answer"]
+    assert emulator.timeline(4003) == ["typing", "answer"]

@@ -3,13 +3,13 @@
 app.py         builds the Application and runs it (`newsbot telegram [--webhook URL]`)
 webhook.py     checks --webhook/--listen and reads the webhook secret
 handlers.py    commands, questions, the Sources pager and the one error handler
-admin.py       /add, /feeds, /refresh, /remove for admins, and the scheduled feed refresh
+admin.py       /add, /feeds, /refresh, /unfollow for admins, and the scheduled feed refresh
 state.py       what lives in bot_data / chat_data / user_data
-shared.py      loads and saves each chat's state in the store every replica shares
+shared.py      each chat's state and question counts in the SQLite file every replica shares
 access.py      allow-list and "is this group message for me?"
 ordering.py    updates run concurrently across chats and in order within one
 formatting.py  HTML escaping, citation links and splitting at 4096 visible characters
-sources.py     the Sources pager and its callback data
+citations.py   the Sources pager (a chat's cited snippets) and its callback data
 delivery.py    sending HTML with a plain-text fallback; "typing…" while answering
 redaction.py   keeps the bot token and other secrets out of every log line
 """

@@ -1,4 +1,4 @@
-"""News sources from Telegram: /add, /feeds, /refresh and /remove for admins, and the
+"""News sources from Telegram: /add, /feeds, /refresh and /unfollow for admins, and the
 scheduled refresh of every feed (python-telegram-bot's JobQueue).
 
 Fetching and ingest run in `BotData.writer`, one job at a time and off the event loop,
@@ -17,16 +17,16 @@ from telegram import Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CommandHandler
 
-from bot import news_sources
 from bot.telegram.formatting import split_text
 from bot.telegram.state import BotData, Context
 from index.errors import NewsbotError
+from index.web import following
 
 log = logging.getLogger(__name__)
 
 ADMIN_ONLY = "Sorry, only the bot's administrators can manage news sources."
 ADD_USAGE = "Send /add followed by the address of a news page or an RSS/Atom feed."
-REMOVE_USAGE = "Send /remove followed by a feed id from /feeds."
+UNFOLLOW_USAGE = "Send /unfollow followed by a feed id from /feeds."
 EDIT_EVERY_S = 1.5  # at most one progress edit this often, within Telegram's limits
 REFRESH_JOB = "refresh-feeds"
 FIRST_REFRESH_S = 1.0  # soon after start: the feeds may have moved on while the bot was down
@@ -37,7 +37,7 @@ def register(application: Application[Any, Any, Any, Any, BotData, Any]) -> None
     application.add_handler(CommandHandler("add", add))
     application.add_handler(CommandHandler("feeds", feeds))
     application.add_handler(CommandHandler("refresh", refresh))
-    application.add_handler(CommandHandler("remove", remove))
+    application.add_handler(CommandHandler("unfollow", unfollow))
     minutes = application.bot_data.settings.feeds.refresh_minutes
     if minutes and application.job_queue is not None:
         application.job_queue.run_repeating(
@@ -128,8 +128,8 @@ async def add(update: Update, context: Context) -> None:
     await status.finish(added.message)
 
 
-def _add_and_reload(data: BotData, url: str, status: news_sources.Status) -> news_sources.Added:
-    added = news_sources.add_source(data.settings, url, status)
+def _add_and_reload(data: BotData, url: str, status: following.Status) -> following.Added:
+    added = following.add_source(data.settings, url, status)
     if added.changed:
         data.reload_index()
     return added
@@ -141,7 +141,7 @@ async def feeds(update: Update, context: Context) -> None:
     if message is None:
         return
     # not through the writer: a refresh running there must not hold up a look at the list
-    followed = await asyncio.to_thread(news_sources.list_feeds, context.bot_data.settings)
+    followed = await asyncio.to_thread(following.list_feeds, context.bot_data.settings)
     if not followed:
         await message.reply_text("No feeds yet. " + ADD_USAGE, do_quote=True)
         return
@@ -165,28 +165,28 @@ async def refresh(update: Update, context: Context) -> None:
     await status.finish("\n".join(lines))
 
 
-def _refresh_and_reload(data: BotData, status: news_sources.Status) -> news_sources.RefreshReport:
-    report = news_sources.refresh_feeds(data.settings, status=status)
+def _refresh_and_reload(data: BotData, status: following.Status) -> following.RefreshReport:
+    report = following.refresh_feeds(data.settings, status=status)
     if report.changed:
         data.reload_index()
     return report
 
 
-async def remove(update: Update, context: Context) -> None:
+async def unfollow(update: Update, context: Context) -> None:
     """Stop following a feed; its articles stay answerable."""
     message = await _admin_message(update, context)
     if message is None:
         return
     if len(context.args or []) != 1:
-        await message.reply_text(REMOVE_USAGE, do_quote=True)
+        await message.reply_text(UNFOLLOW_USAGE, do_quote=True)
         return
     key = (context.args or [""])[0]
     try:
         # the feed list is edited under its own file lock; a running refresh then leaves
         # the removed feed alone, so this need not wait for the writer
-        feed = await asyncio.to_thread(news_sources.remove_feed, context.bot_data.settings, key)
+        feed = await asyncio.to_thread(following.unfollow_feed, context.bot_data.settings, key)
     except NewsbotError as exc:
-        await message.reply_text(f"Couldn't remove it: {exc}", do_quote=True)
+        await message.reply_text(f"Couldn't unfollow it: {exc}", do_quote=True)
         return
     await message.reply_text(
         f"Stopped following feed {feed.id}: {feed.title or feed.url}. "
@@ -212,7 +212,7 @@ async def scheduled_refresh(context: Context) -> None:
             return
         schedule.running = True
     try:
-        report = await data.write(_refresh_and_reload, data, news_sources.quiet)
+        report = await data.write(_refresh_and_reload, data, following.quiet)
     except NewsbotError as exc:
         log.warning("scheduled feed refresh failed: %s", exc)
         return

@@ -4,7 +4,7 @@ polling, or as one of several webhook replicas (webhook.py).
 The token comes only from TELEGRAM_BOT_TOKEN and the Bot API from TELEGRAM_API_BASE
 (default: Telegram's). Answering runs in a pool of `telegram.answer_workers` threads;
 updates run concurrently across chats and in order within a chat (ordering.py). Chat
-state and question counts live in a shared SQLite file (shared.py, bot/sessions.py).
+state and question counts live in a shared SQLite file (shared.py).
 """
 
 import logging
@@ -29,11 +29,11 @@ from telegram.ext import (
 )
 
 from bot.config import ConfigError, Settings
-from bot.sessions import SessionStore
 from bot.telegram import admin, handlers, redaction, shared
 from bot.telegram.access import ADDRESSED
+from bot.telegram.citations import CALLBACK_PATTERN
 from bot.telegram.ordering import ChatOrderedProcessor
-from bot.telegram.sources import CALLBACK_PATTERN
+from bot.telegram.shared import SessionStore
 from bot.telegram.state import CONTEXT_TYPES, BotData, Context
 from bot.telegram.webhook import webhook
 from index.errors import NewsbotError
@@ -45,7 +45,6 @@ API_BASE_VARIABLE = "TELEGRAM_API_BASE"
 DEFAULT_API_BASE = "https://api.telegram.org"
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
 _RETRIES_AFTER_FLOOD = 3
-HEARTBEAT_EVERY_S = 30
 
 NewsApplication = Application[Any, Any, Any, Any, BotData, Any]
 
@@ -120,7 +119,11 @@ async def post_init(application: NewsApplication) -> None:
     heartbeat = data.settings.telegram.heartbeat_file
     if heartbeat is not None and application.job_queue is not None:
         application.job_queue.run_repeating(
-            beat, HEARTBEAT_EVERY_S, first=0, data=heartbeat, name="heartbeat"
+            beat,
+            data.settings.telegram.heartbeat_every_s,
+            first=0,
+            data=heartbeat,
+            name="heartbeat",
         )
     log.info("@%s is ready for updates", application.bot.username)
 

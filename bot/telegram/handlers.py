@@ -10,10 +10,10 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.answer import NOT_FOUND, Answer
 from bot.telegram.access import is_addressed, is_allowed, question_text
+from bot.telegram.citations import page_markup, page_text, parse_callback, sources_button
 from bot.telegram.delivery import edit_html, reply_html, typing
 from bot.telegram.formatting import answer_parts, escape
 from bot.telegram.shared import save_chat
-from bot.telegram.sources import page_markup, page_text, parse_callback, sources_button
 from bot.telegram.state import ChatData, Context, UserData
 from bot.telegram.streaming import stream_answer
 from index.errors import EmptyIndexError, StoreUnavailableError

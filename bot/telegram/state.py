@@ -12,17 +12,20 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from bot.answer import Answer
 from bot.config import Settings
 from bot.conversation import Conversation
-from bot.service import AnsweringService, IndexStats
-from bot.sessions import SessionStore
+from bot.service import AnsweringService
 from index.errors import EmptyIndexError, StoreUnavailableError
-from index.timeframe import mentioned_period
+from index.search.periods import mentioned_period
+from index.store.catalog import IndexStats
+
+if TYPE_CHECKING:
+    from bot.telegram.shared import SessionStore
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +38,7 @@ class BotData:
 
     settings: Settings
     executor: ThreadPoolExecutor
-    sessions: SessionStore  # chats and question counts shared by every replica
+    sessions: "SessionStore"  # chats and question counts shared by every replica
 
     def __init__(self) -> None:
         self._service: AnsweringService | None = None
@@ -83,7 +86,7 @@ class BotData:
 
     def answer(self, question: str, chat: "ChatData") -> Answer:
         """Answer in the chat's conversation (blocking: call through `run`)."""
-        service, conversation = self._in_conversation(question, chat)
+        service, conversation = self._in_conversation(chat)
         return service.ask(question, conversation)
 
     @property
@@ -93,16 +96,11 @@ class BotData:
 
     def stream(self, question: str, chat: "ChatData") -> Iterator[str | Answer]:
         """Like `answer`, but yield the LLM's text pieces, then the `Answer` (blocking)."""
-        service, conversation = self._in_conversation(question, chat)
+        service, conversation = self._in_conversation(chat)
         yield from service.stream(question, conversation)
 
-    def _in_conversation(
-        self, question: str, chat: "ChatData"
-    ) -> tuple[AnsweringService, Conversation]:
-        """The service and the chat's conversation (started if new); `fail_on` fails here."""
-        fail_on = self.settings.telegram.fail_on
-        if fail_on and fail_on in question:
-            raise RuntimeError("injected failure: the question contains telegram.fail_on")
+    def _in_conversation(self, chat: "ChatData") -> tuple[AnsweringService, Conversation]:
+        """The service and the chat's conversation (started if new)."""
         service = self.service()
         if chat.conversation is None:
             chat.conversation = service.new_conversation()
@@ -138,7 +136,7 @@ class ChatData:
 
 
 class UserData:
-    """Whether this replica has told the user to slow down (the count is shared: sessions.py)."""
+    """Whether this replica has told the user to slow down (the count is shared: shared.py)."""
 
     def __init__(self) -> None:
         self.warned = False

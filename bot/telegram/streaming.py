@@ -17,9 +17,9 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
 from bot.answer import NOT_FOUND, Answer
+from bot.telegram.citations import sources_button
 from bot.telegram.delivery import reply_html, typing
 from bot.telegram.formatting import MAX_MESSAGE_LENGTH, answer_parts, clip, escape
-from bot.telegram.sources import sources_button
 from bot.telegram.state import ChatData, Context
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,8 @@
 //   POST /sendCallback                {token, chat_id, message_id, data, user_id, first_name?}
 //                                                                       -> {callback_query, update_id}
 //   GET|POST /emulator/history        {token, chat_id?} -> {chats, messages (latest state,
-//                                       edits applied), chat_actions, commands, callback_answers}
+//                                       edits applied), chat_actions, commands, callback_answers};
+//                                       messages and chat actions carry `seq`, their order
 //   POST /emulator/reset {token}; GET /emulator/health
 // The stock /getUpdates and /getUpdatesHistory client routes keep working.
 
@@ -94,8 +95,15 @@ function replySnapshot(bot, chatId, messageId) {
   return clone(rest);
 }
 
+// One counter over every stored message and chat action, so tests can check their order
+// (dates are whole seconds). A message keeps the number it got when it was first stored.
+let sequence = 0;
+const sentAt = new Map(); // token + msgKey -> sequence number
+
 function storeMessage(bot, message) {
-  bot.messages.set(msgKey(message.chat.id, message.message_id), message);
+  const key = msgKey(message.chat.id, message.message_id);
+  if (!sentAt.has(`${bot.token}/${key}`)) sentAt.set(`${bot.token}/${key}`, ++sequence);
+  bot.messages.set(key, message);
 }
 
 // ---------------------------------------------------------------- request helpers
@@ -348,7 +356,7 @@ function deleteMessage(p, bot, server) {
 function sendChatAction(p, bot) {
   const chat = chatForBot(bot, p.chat_id);
   if (!CHAT_ACTIONS.has(p.action)) throw badRequest('wrong parameter action in request');
-  bot.chatActions.push({ chat_id: chat.id, action: p.action, date: now() });
+  bot.chatActions.push({ chat_id: chat.id, action: p.action, date: now(), seq: ++sequence });
   return true;
 }
 
@@ -476,7 +484,8 @@ function history(p, bot) {
     bot: bot.user,
     chats: [...bot.chats.values()].filter((c) => inChat(c.id)),
     messages: [...bot.messages.values()].filter((m) => inChat(m.chat.id))
-      .sort((a, b) => a.message_id - b.message_id),
+      .sort((a, b) => a.message_id - b.message_id)
+      .map((m) => ({ ...m, seq: sentAt.get(`${bot.token}/${msgKey(m.chat.id, m.message_id)}`) })),
     chat_actions: bot.chatActions.filter((a) => inChat(a.chat_id)),
     commands: [...bot.commands].map(([key, commands]) => {
       const [scope, language_code] = JSON.parse(key);

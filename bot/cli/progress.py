@@ -1,0 +1,126 @@
+"""Rich progress bars and tables: ingest (files, articles, chunks/s) and eval."""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from bot.evaluation.run import EvalReport
+
+
+class RichIngestProgress:
+    """Implements `index.ingest.IngestProgress` on a rich progress display (stderr)."""
+
+    def __init__(self) -> None:
+        console = Console(stderr=True)
+        self.progress = Progress(
+            TextColumn("[bold]ingest"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("files · {task.fields[articles]} articles · {task.fields[chunks]} chunks"),
+            TextColumn("· {task.fields[rate]:.0f} chunks/s"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
+        )
+        self.task = self.progress.add_task("ingest", total=None, articles=0, chunks=0, rate=0.0)
+        self.articles = 0
+        self.chunks = 0
+
+    def __enter__(self) -> "RichIngestProgress":
+        self.progress.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.progress.stop()
+
+    def files_found(self, count: int) -> None:
+        self.progress.update(self.task, total=count)
+
+    def file_done(self, path: Path) -> None:
+        self.progress.advance(self.task)
+
+    def article_done(self) -> None:
+        self.articles += 1
+        self.progress.update(self.task, articles=self.articles)
+
+    def chunks_stored(self, count: int) -> None:
+        self.chunks += count
+        elapsed = self.progress.tasks[0].elapsed or 0.0
+        rate = self.chunks / elapsed if elapsed else 0.0
+        self.progress.update(self.task, chunks=self.chunks, rate=rate)
+
+
+@contextmanager
+def query_progress(total: int) -> Iterator[Callable[[], None]]:
+    """A progress bar over eval queries; yields the function that advances it."""
+    with _counting("eval", total, TimeRemainingColumn()) as advance:
+        yield advance
+
+
+@contextmanager
+def fetch_progress(total: int) -> Iterator[Callable[[str], None]]:
+    """A progress bar over URLs being fetched; yields the function called per URL done."""
+    with _counting("fetch", total, TimeElapsedColumn()) as advance:
+        yield lambda _url: advance()
+
+
+@contextmanager
+def _counting(label: str, total: int, clock: ProgressColumn) -> Iterator[Callable[[], None]]:
+    """A transient bar counting `total` steps on stderr, hidden when it is not a terminal."""
+    console = Console(stderr=True)
+    progress = Progress(
+        TextColumn(f"[bold]{label}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        clock,
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
+    task = progress.add_task(label, total=total)
+    with progress:
+        yield lambda: progress.advance(task)
+
+
+def eval_table(report: "EvalReport", k: int) -> None:
+    """Print the evaluation figures as a table on stdout."""
+    table = Table(
+        title=f"newsbot eval ({report.n} questions, dates {'on' if report.dates else 'off'})"
+    )
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+
+    def fmt(value: float | None) -> str:
+        return "-" if value is None else f"{value:.3f}"
+
+    for cutoff in sorted({1, 5, 10, k}):
+        table.add_row(f"hit@{cutoff}", fmt(report.hits.get(cutoff)))
+    table.add_row("MRR@10", fmt(report.mrr10))
+    table.add_row("answer contained", fmt(report.answer_contained))
+    table.add_row("abstained", fmt(report.abstained))
+    if report.grounding_replaced is not None:
+        table.add_row("LLM answers replaced by grounding", fmt(report.grounding_replaced))
+    table.add_row("query p50 / p95", f"{report.p50_ms:.0f} / {report.p95_ms:.0f} ms")
+    table.add_row("ingest", f"{report.ingest_s:.1f} s")
+    Console().print(table)

@@ -1,0 +1,8 @@
+"""LLM answers: a chat model writes from numbered sources, and is checked.
+
+models.py     the providers (llama.cpp, OpenAI-compatible, Ollama) and token counting
+answerer.py   the generative answerer: sources in, a cited answer out, with fallback
+grounding.py  the check that an answer is supported by the sources it cites
+condense.py   follow-ups rewritten into standalone questions
+prompts.py    the templates in prompts/ loaded as chat prompts
+"""

@@ -1,0 +1,10 @@
+"""Getting articles in: files and already-fetched pages become chunks in the store.
+
+pipeline.py  `ingest_paths` and `remove_article`, what every writer calls: the write
+             lock, the model check and record, and the BM25 sync afterwards
+batches.py   the Ingestor: skip unchanged articles, embed in batches, write behind
+loaders.py   .txt/.md/.html/.json/.jsonl files to Articles, one LoadProblem per bad input
+metadata.py  titles, dates and bylines from header lines, file names and URLs
+chunking.py  sentence-aligned chunks that fit the embedder's window
+migrate.py   copying an embedded index into a Chroma server, vectors and all
+"""

@@ -1,0 +1,215 @@
+"""Ingest: load articles, skip the unchanged, chunk, embed in batches and store.
+
+Embedding is the slow part, so it runs on the calling thread in large batches while a
+writer thread stores the previous batch. A changed article has all its old chunks
+deleted before its new ones land; chunk 0, which marks an article complete, is
+written last.
+"""
+
+import itertools
+import logging
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Protocol
+
+from index.articles import Article, derived_id
+from index.embedding.models import DocumentEncoder
+from index.ingest.chunking import Chunk, Chunker
+from index.ingest.loaders import LoadProblem, find_files, load_file
+from index.store.chunks import ChunkStore
+from index.store.schema import StoredArticle, chunk_id, chunk_metadata
+
+log = logging.getLogger(__name__)
+
+
+class IngestProgress(Protocol):
+    """What a front end is told as ingest proceeds."""
+
+    def files_found(self, count: int) -> None: ...
+    def file_done(self, path: Path) -> None: ...
+    def article_done(self) -> None: ...
+    def chunks_stored(self, count: int) -> None: ...
+
+
+class _Silent:
+    def files_found(self, count: int) -> None: ...
+    def file_done(self, path: Path) -> None: ...
+    def article_done(self) -> None: ...
+    def chunks_stored(self, count: int) -> None: ...
+
+
+@dataclass
+class IngestReport:
+    """What one ingest run did."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+    problems: list[LoadProblem] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """The one-line summary printed at the end."""
+        rate = self.chunks / self.seconds if self.seconds else 0.0
+        line = (
+            f"{self.new} new, {self.updated} updated, {self.unchanged} unchanged; "
+            f"{self.chunks} chunks in {self.seconds:.1f}s ({rate:.0f} chunks/s)"
+        )
+        if self.problems:
+            line += f"; {len(self.problems)} problem{'s' * (len(self.problems) != 1)}"
+        return line
+
+
+@dataclass(frozen=True)
+class _Item:
+    """One chunk on its way to the store, with its article."""
+
+    chunk: Chunk
+    article: Article
+    chunk_count: int
+
+
+class Ingestor:
+    """Writes articles into the store, skipping those already there unchanged."""
+
+    def __init__(
+        self,
+        store: ChunkStore,
+        encoder: DocumentEncoder,
+        chunker: Chunker,
+        max_file_bytes: int,
+        encode_batch: int = 512,
+        progress: IngestProgress | None = None,
+    ) -> None:
+        self.store = store
+        self.encoder = encoder
+        self.chunker = chunker
+        self.max_file_bytes = max_file_bytes
+        self.encode_batch = encode_batch
+        self.progress = progress or _Silent()
+        self.changed = False  # whether anything was written or deleted
+
+    def ingest(self, paths: Iterable[Path], articles: Iterable[Article] = ()) -> IngestReport:
+        """Ingest files and directories, and articles already loaded (e.g. fetched pages).
+
+        Problems are collected, not raised.
+        """
+        started = time.perf_counter()
+        report = IngestReport()
+        files, report.problems = find_files(paths)
+        self.progress.files_found(len(files))
+        stored = self.store.articles()
+        plan = _Plan(stored, report)
+        loaded = itertools.chain(self._load(files, report), articles)
+        chunked = ((article, self.chunker.chunk(article)) for article in plan.changed(loaded))
+        with ThreadPoolExecutor(1, thread_name_prefix="chunk-writer") as writer:
+            last_write: Future[None] | None = None
+            for batch, starting in _batches(chunked, self.encode_batch, self.progress):
+                vectors = self.encoder.embeddings.embed_documents(
+                    [item.chunk.embed_text for item in batch]
+                )
+                if last_write:
+                    last_write.result()
+                last_write = writer.submit(self._write, batch, vectors, starting, plan.replaced)
+                report.chunks += len(batch)
+            if last_write:
+                last_write.result()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _load(self, files: list[Path], report: IngestReport) -> Iterator[Article]:
+        for path in files:
+            for item in load_file(path, self.max_file_bytes):
+                if isinstance(item, LoadProblem):
+                    report.problems.append(item)
+                else:
+                    yield item
+            self.progress.file_done(path)
+
+    def _write(
+        self,
+        batch: list[_Item],
+        vectors: list[list[float]],
+        starting: list[str],
+        replaced: dict[str, list[str]],
+    ) -> None:
+        """Delete the old versions of articles starting in this batch, then store it."""
+        self.changed = True
+        stale = [old for article_id in starting for old in replaced.get(article_id, [])]
+        if starting:
+            self.store.delete_articles(starting + stale)
+        self.store.add(
+            [chunk_id(i.chunk, i.article.content_hash) for i in batch],
+            [i.chunk.text for i in batch],
+            vectors,
+            [chunk_metadata(i.article, i.chunk, i.chunk_count) for i in batch],
+        )
+        self.progress.chunks_stored(len(batch))
+
+
+class _Plan:
+    """Decides, per article, whether it is new, changed or unchanged."""
+
+    def __init__(self, stored: dict[str, StoredArticle], report: IngestReport) -> None:
+        self.stored = stored
+        self.by_origin = {a.origin: a.id for a in stored.values()}
+        self.report = report
+        self.seen: dict[str, str] = {}
+        self.replaced: dict[str, list[str]] = {}
+
+    def changed(self, articles: Iterable[Article]) -> Iterator[Article]:
+        """Yield the articles that need writing; count the rest."""
+        for article in articles:
+            article = self._with_unique_id(article)
+            if article.id in self.seen:
+                self.report.problems.append(
+                    LoadProblem(article.origin, f"duplicate article id '{article.id}'; skipped")
+                )
+                continue
+            self.seen[article.id] = article.origin
+            old = self.stored.get(article.id)
+            if old and old.content_hash == article.content_hash:
+                self.report.unchanged += 1
+                continue
+            previous_id = self.by_origin.get(article.origin)
+            if previous_id and previous_id != article.id:
+                self.replaced[article.id] = [previous_id]
+            if old or previous_id:
+                self.report.updated += 1
+            else:
+                self.report.new += 1
+            yield article
+
+    def _with_unique_id(self, article: Article) -> Article:
+        """A file named like another file elsewhere gets its id suffixed, not merged."""
+        if not article.id_from_filename:
+            return article
+        taken_by = self.seen.get(article.id) or getattr(self.stored.get(article.id), "origin", None)
+        if taken_by is None or taken_by == article.origin:
+            return article
+        return replace(article, id=f"{article.id}-{derived_id(article.origin)[:6]}")
+
+
+def _batches(
+    chunked: Iterator[tuple[Article, list[Chunk]]], size: int, progress: IngestProgress
+) -> Iterator[tuple[list[_Item], list[str]]]:
+    """Batches of chunks, and the ids of the articles whose first chunk is in each.
+
+    Each article's chunks go out with chunk 0 last, so it is complete only when whole.
+    """
+    batch: list[_Item] = []
+    starting: list[str] = []
+    for article, chunks in chunked:
+        starting.append(article.id)
+        for chunk in chunks[1:] + chunks[:1]:
+            batch.append(_Item(chunk, article, len(chunks)))
+            if len(batch) >= size:
+                yield batch, starting
+                batch, starting = [], []
+        progress.article_done()
+    if batch:
+        yield batch, starting

@@ -1,0 +1,211 @@
+"""Turn files into `Article`s: plain text, Markdown, HTML and JSON/JSON Lines.
+
+Every problem with an input becomes a `LoadProblem` naming the file (and line), and
+loading carries on with the rest.
+"""
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from index.articles import Article, derived_id, slugify
+from index.ingest.metadata import (
+    date_from_filename,
+    date_from_url,
+    parse_date,
+    parse_header,
+    title_from_url,
+)
+
+TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
+HTML_SUFFIXES = {".html", ".htm"}
+JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
+SUPPORTED = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
+_RECORD_FIELDS = ("text", "title", "date", "url", "source", "author", "doc_id")
+
+
+@dataclass(frozen=True)
+class LoadProblem:
+    """Why one file (or one line of it) was not ingested."""
+
+    location: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.reason}"
+
+
+def find_files(paths: Iterable[Path]) -> tuple[list[Path], list[LoadProblem]]:
+    """Expand files and directories (recursively) into the supported files to load."""
+    files: list[Path] = []
+    problems: list[LoadProblem] = []
+    for path in paths:
+        if path.is_dir():
+            for root, dirs, names in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                files.extend(
+                    Path(root) / n
+                    for n in sorted(names)
+                    if not n.startswith(".") and Path(n).suffix.lower() in SUPPORTED
+                )
+        elif path.is_file():
+            if path.suffix.lower() in SUPPORTED:
+                files.append(path)
+            else:
+                kinds = ", ".join(sorted(SUPPORTED))
+                problems.append(LoadProblem(str(path), f"unsupported file type (use {kinds})"))
+        else:
+            problems.append(LoadProblem(str(path), "no such file or directory"))
+    return files, problems
+
+
+def load_file(path: Path, max_bytes: int) -> Iterator[Article | LoadProblem]:
+    """Yield the articles in one file, and a problem for anything unusable."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            limit = max_bytes / 1_000_000
+            yield LoadProblem(
+                str(path),
+                f"file is {size / 1_000_000:.1f} MB, over the {limit:g} MB limit "
+                "(raise ingest.max_file_mb to allow it)",
+            )
+            return
+        data = path.read_bytes()
+    except OSError as exc:
+        yield LoadProblem(str(path), f"can't read: {exc.strerror or exc}")
+        return
+    if not data.strip():
+        yield LoadProblem(str(path), "empty file")
+        return
+    if b"\x00" in data[:8192]:
+        yield LoadProblem(str(path), "binary file, not text")
+        return
+    suffix = path.suffix.lower()
+    if suffix in HTML_SUFFIXES:
+        yield from _load_html(path, data)
+        return
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        yield LoadProblem(
+            str(path), f"not valid UTF-8 (byte {exc.start}); convert the file to UTF-8"
+        )
+        return
+    if suffix in JSON_SUFFIXES:
+        yield from _load_json(path, text)
+    else:
+        yield from _load_text(path, text)
+
+
+def _load_text(path: Path, text: str) -> Iterator[Article | LoadProblem]:
+    """A plain-text or Markdown article, with metadata from its header lines."""
+    header = parse_header(text)
+    body = text[header.body_start :]
+    if not body.strip():
+        yield LoadProblem(str(path), "no article text after the header lines")
+        return
+    yield Article(
+        id=slugify(path.stem) or derived_id(str(path)),
+        text=body,
+        title=header.title or path.stem.replace("_", " ").replace("-", " "),
+        origin=str(path.resolve()),
+        date=header.date or date_from_filename(path.name),
+        source=header.source,
+        url=header.url,
+        author=header.author,
+        id_from_filename=True,
+    )
+
+
+def _load_html(path: Path, data: bytes) -> Iterator[Article | LoadProblem]:
+    """The main text and metadata of a web page, extracted by trafilatura."""
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(
+        data, with_metadata=True, include_comments=False, as_dict=True
+    )
+    meta: dict[str, Any] = doc if isinstance(doc, dict) else {}
+    text = meta.get("text")
+    if not text or not text.strip():
+        yield LoadProblem(str(path), "no article text found in the page")
+        return
+    yield Article(
+        id=slugify(path.stem) or derived_id(str(path)),
+        text=text,
+        title=meta.get("title") or path.stem,
+        origin=str(path.resolve()),
+        date=(parse_date(meta["date"], dayfirst=False) if meta.get("date") else None)
+        or date_from_filename(path.name),
+        source=meta.get("sitename") or meta.get("hostname"),
+        url=meta.get("url"),
+        author=meta.get("author"),
+        id_from_filename=True,
+    )
+
+
+def _load_json(path: Path, text: str) -> Iterator[Article | LoadProblem]:
+    """Records from a JSON array/object, or one record per line of JSON Lines."""
+    stripped = text.lstrip()
+    if path.suffix.lower() == ".json" and stripped[:1] in "[{":
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError as exc:
+            if stripped[:1] == "{" and "\n{" in stripped:
+                yield from _load_json_lines(path, text)
+                return
+            yield LoadProblem(f"{path}:{exc.lineno}", f"malformed JSON ({exc.msg})")
+            return
+        records = parsed if isinstance(parsed, list) else [parsed]
+        for i, record in enumerate(records, 1):
+            yield _record_to_article(record, path, f"{path}[{i}]")
+        return
+    yield from _load_json_lines(path, text)
+
+
+def _load_json_lines(path: Path, text: str) -> Iterator[Article | LoadProblem]:
+    """One record per line; a malformed line is reported by number and skipped."""
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield LoadProblem(f"{path}:{lineno}", f"malformed JSON line ({exc.msg})")
+            continue
+        yield _record_to_article(record, path, f"{path}:{lineno}")
+
+
+def _record_to_article(record: Any, path: Path, location: str) -> Article | LoadProblem:
+    """Validate one JSON record: `text` is required, the other fields optional."""
+    if not isinstance(record, dict):
+        return LoadProblem(location, "expected a JSON object with a 'text' field")
+    text = record.get("text")
+    if not isinstance(text, str) or not text.strip():
+        return LoadProblem(location, "missing or empty 'text' field")
+    fields = {k: record.get(k) for k in _RECORD_FIELDS}
+    links = record.get("links")
+    if fields["url"] is None and isinstance(links, list) and links and isinstance(links[0], str):
+        fields["url"] = links[0]
+    bad = [k for k, v in fields.items() if v is not None and not isinstance(v, str | int)]
+    if bad:
+        return LoadProblem(location, f"field '{bad[0]}' must be a string")
+    meta = {k: str(v).strip() or None if v is not None else None for k, v in fields.items()}
+    url = meta["url"]
+    title = meta["title"] or (url and title_from_url(url)) or text.strip().splitlines()[0][:120]
+    raw_date = meta["date"]
+    doc_id = meta["doc_id"] or derived_id(url, meta["title"], text[:2000])
+    return Article(
+        id=doc_id,
+        text=text,
+        title=title,
+        origin=url or f"{path.resolve()}#{doc_id}",
+        date=(parse_date(raw_date, dayfirst=False) if raw_date else None)
+        or (date_from_url(url) if url else None),
+        source=meta["source"],
+        url=url,
+        author=meta["author"],
+    )

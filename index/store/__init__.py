@@ -1,0 +1,8 @@
+"""Where the chunks live, and what is derived from them.
+
+chunks.py   the Chroma collection: schema, the recorded model, generation marker, paging
+client.py   the one place a Chroma client is made (embedded or server), reachability
+locking.py  the data directory's write lock
+bm25.py     the BM25 index derived from the chunks and cached beside them
+catalog.py  the articles and figures the CLI and the bot list
+"""

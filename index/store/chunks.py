@@ -1,0 +1,266 @@
+"""The chunk store: one Chroma collection of chunks (their metadata: schema.py).
+
+An article is complete when its chunk 0 is stored; ingest writes chunk 0 last, so a
+crash mid-article leaves no complete-looking partial article. Listing articles reads
+the chunk-0 records only.
+
+The collection's metadata holds a `generation` marker that every write session changes
+(see `bump_generation`); readers in other processes compare it to notice new data. It
+also records the `embedding_model` the chunks were embedded with: vectors of different
+models don't compare, so writers and readers configured for another model are refused.
+The client comes from `index.store.client`, so the same class serves both backends;
+calls that can't reach a server raise `StoreUnavailableError`, and writes retry first.
+"""
+
+import logging
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from index.errors import EmptyIndexError, ModelMismatchError
+from index.ingest.chunking import EMBED_FORMAT
+from index.settings import StoreSettings
+from index.store.client import location, make_client, reachable, with_retries
+from index.store.locking import ensure_writable
+from index.store.schema import StoredArticle, stored_article
+
+if TYPE_CHECKING:
+    from langchain_chroma import Chroma
+    from langchain_core.embeddings import Embeddings
+
+log = logging.getLogger(__name__)
+
+COLLECTION = StoreSettings().collection
+_CONFIGURATION: Any = {"hnsw": {"space": "cosine"}}
+_PAGE = 5000
+_MODEL_KEY = "embedding_model"
+_FORMAT_KEY = "embed_format"  # the embedded-text format a new index started with
+
+
+class ChunkStore:
+    """The persistent Chroma collection holding every chunk."""
+
+    def __init__(
+        self, data_dir: Path, create: bool = True, backend: StoreSettings | None = None
+    ) -> None:
+        self.data_dir = data_dir
+        self.settings = backend or StoreSettings()
+        self.embedded = self.settings.backend == "embedded"
+        self.path = data_dir / "chroma"
+        self.location = location(self.settings, data_dir)
+        self._marked = False  # whether this object has changed the generation marker yet
+        if create and self.embedded:
+            ensure_writable(data_dir)
+        self.client = make_client(self.settings, data_dir)
+        name = self.settings.collection
+        with self.reach():
+            if create:
+                self.collection = self.client.get_or_create_collection(
+                    name,
+                    configuration=_CONFIGURATION,
+                    embedding_function=None,  # type: ignore[arg-type]
+                )
+            else:
+                self.collection = self._existing(name)
+
+    def _existing(self, name: str) -> Any:
+        from chromadb.errors import NotFoundError
+
+        try:
+            return self.client.get_collection(name, embedding_function=None)  # type: ignore[arg-type]
+        except NotFoundError:
+            where = "in" if self.embedded else "on the Chroma server at"
+            raise EmptyIndexError(
+                f"no collection '{name}' {where} {self.location}; "
+                "add articles first with: newsbot ingest PATH"
+            ) from None
+
+    def reach(self) -> Any:
+        """A context in which "server unreachable" becomes a StoreUnavailableError."""
+        return reachable(self.settings, self.data_dir)
+
+    def _write(self, what: str, call: Any) -> None:
+        """Run a write, retrying with backoff while the server is unreachable.
+
+        The first write through this object changes the generation marker first, so
+        readers notice even a write session that dies before it can mark its end.
+        """
+        if not self._marked:
+            self._marked = True
+            self.bump_generation()
+
+        def attempt() -> None:
+            with self.reach():
+                call()
+
+        with_retries(attempt, self.settings, f"{what} on {self.location}")
+
+    def count(self) -> int:
+        """Number of chunks stored."""
+        with self.reach():
+            return self.collection.count()
+
+    def metadata(self) -> dict[str, Any]:
+        """The collection's metadata, read afresh (`collection.metadata` is a snapshot)."""
+        with self.reach():
+            meta = self.client.get_collection(
+                self.collection.name,
+                embedding_function=None,  # type: ignore[arg-type]
+            ).metadata
+        return dict(meta or {})
+
+    def _set_metadata(self, what: str, **values: Any) -> None:
+        # modify() replaces the whole mapping, so keep the keys not being changed
+        self._write(what, lambda: self.collection.modify(metadata=self.metadata() | values))
+
+    def generation(self) -> str | None:
+        """The marker every write session changes; None if nothing ever set it."""
+        value = self.metadata().get("generation")
+        return str(value) if value else None
+
+    def bump_generation(self) -> str:
+        """Change the generation marker, so other processes see that the data changed."""
+        marker = uuid.uuid4().hex
+        self._marked = True
+        self._set_metadata("marking the change", generation=marker)
+        return marker
+
+    def embed_format(self) -> int | None:
+        """The embedded-text format (`index.chunking.EMBED_FORMAT`) the index began with."""
+        value = self.metadata().get(_FORMAT_KEY)
+        return int(value) if value is not None else None
+
+    def embedding_model(self) -> str | None:
+        """The embedding model the chunks were embedded with, if recorded."""
+        value = self.metadata().get(_MODEL_KEY)
+        return str(value) if value else None
+
+    def check_model(self, model: str, vector_size: Callable[[], int]) -> bool:
+        """Refuse an index embedded with another model than `model`; whether one is recorded.
+
+        An index that records no model (empty, or built before newsbot recorded it) is
+        checked by the length of its vectors against `vector_size()`, what `model` makes.
+        """
+        built_with = self.embedding_model()
+        if built_with is not None:
+            if built_with != model:
+                raise ModelMismatchError(
+                    f"the index in {self.location} was embedded with '{built_with}', but the "
+                    f"config names '{model}'; use the config it was built with, or give this "
+                    "model its own data_dir (or store.collection) and ingest again"
+                )
+            return True
+        with self.reach():
+            sample = self.collection.get(limit=1, include=["embeddings"])["embeddings"]
+        stored = len(sample[0]) if sample is not None and len(sample) else None
+        if stored is not None and stored != (size := vector_size()):
+            raise ModelMismatchError(
+                f"the index in {self.location} holds vectors of {stored} dimensions, but "
+                f"'{model}' makes {size}; use the model it was built with, or give this "
+                "model its own data_dir (or store.collection) and ingest again"
+            )
+        return False
+
+    def record_model(self, model: str) -> None:
+        """Record the model (and, for a new index, the embedded-text format) for readers."""
+        values: dict[str, Any] = {_MODEL_KEY: model}
+        if self.count() == 0:
+            values[_FORMAT_KEY] = EMBED_FORMAT
+        self._set_metadata("recording the embedding model", **values)
+
+    def chunk_ids(self) -> list[str]:
+        """Every chunk id, sorted."""
+        return sorted(i for page in self.pages(include=[]) for i in page["ids"])
+
+    def all_chunks(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """Every chunk as (id, text, metadata), page by page."""
+        for page in self.pages(include=["documents", "metadatas"]):
+            yield from zip(
+                page["ids"], page["documents"] or [], page["metadatas"] or [], strict=True
+            )
+
+    def pages(self, include: Any, where: dict[str, Any] | None = None) -> Iterator[Any]:
+        """The chunks (matching `where`) in pages of Chroma `get` results."""
+        offset = 0
+        while True:
+            with self.reach():
+                page = self.collection.get(where=where, include=include, limit=_PAGE, offset=offset)
+            if page["ids"]:
+                yield page
+            if len(page["ids"]) < _PAGE:
+                return
+            offset += _PAGE
+
+    def articles(self) -> dict[str, StoredArticle]:
+        """Every complete article, by id."""
+        found: dict[str, StoredArticle] = {}
+        for page in self.pages(include=["metadatas"], where={"chunk_index": 0}):
+            for meta in page["metadatas"] or []:
+                article = stored_article(meta)
+                found[article.id] = article
+        return found
+
+    def add(
+        self,
+        ids: Sequence[str],
+        texts: Sequence[str],
+        embeddings: Any,
+        metadatas: Sequence[dict[str, Any]],
+    ) -> None:
+        """Write chunks with their precomputed embeddings (idempotent by id)."""
+        self._write(
+            f"storing {len(ids)} chunks",
+            lambda: self.collection.upsert(
+                ids=list(ids),
+                documents=list(texts),
+                embeddings=embeddings,
+                metadatas=list(metadatas),  # type: ignore[arg-type]
+            ),
+        )
+
+    def remove(self, article_id: str) -> int:
+        """Delete one article; the number of chunks removed."""
+        with self.reach():
+            found = self.collection.get(where={"article_id": article_id}, include=[])
+        if found["ids"]:
+            self._write("removing an article", lambda: self.collection.delete(ids=found["ids"]))
+        return len(found["ids"])
+
+    def delete_articles(self, article_ids: Iterable[str]) -> None:
+        """Remove every chunk of these articles, complete or not."""
+        ids = list(article_ids)
+        for i in range(0, len(ids), 500):
+            where: Any = {"article_id": {"$in": ids[i : i + 500]}}
+            self._write("deleting old chunks", lambda w=where: self.collection.delete(where=w))
+
+    def drop(self) -> None:
+        """Delete the whole collection (eval's own index, rebuilt for another corpus)."""
+        from chromadb.errors import NotFoundError
+
+        try:
+            with self.reach():
+                self.client.delete_collection(self.settings.collection)
+        except NotFoundError:
+            pass
+
+    def vectorstore(self, embeddings: "Embeddings") -> "Chroma":
+        """The LangChain view of the collection, for retrieval."""
+        from langchain_chroma import Chroma
+
+        return Chroma(
+            client=self.client,
+            collection_name=self.settings.collection,
+            embedding_function=embeddings,
+            collection_configuration=_CONFIGURATION,  # type: ignore[arg-type]
+        )
+
+
+def open_existing(data_dir: Path, backend: StoreSettings | None = None) -> ChunkStore:
+    """Open the index for reading; a clear error if nothing was ever ingested there."""
+    embedded = backend is None or backend.backend == "embedded"
+    if embedded and not (data_dir / "chroma").is_dir():
+        raise EmptyIndexError(
+            f"no index in {data_dir}; add articles first with: newsbot ingest PATH"
+        )
+    return ChunkStore(data_dir, create=False, backend=backend)

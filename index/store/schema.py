@@ -1,0 +1,78 @@
+"""What is stored with every chunk: the article's metadata and the chunk's place in it.
+
+Chunk metadata (all scalar, as Chroma requires):
+    article_id, title, date, source, url, author, origin, content_hash,
+    chunk_index, chunk_count, start, end, and `day` (the date's ordinal, for date
+    filters; absent when the article has no date)
+
+Chunk ids are `article_id:content_hash:index`, so a changed article gets new ids.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from index.articles import Article
+from index.ingest.chunking import Chunk
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """An article as the index knows it."""
+
+    id: str
+    title: str
+    date: str | None
+    source: str | None
+    url: str | None
+    origin: str
+    content_hash: str
+    chunks: int
+
+
+def chunk_id(chunk: Chunk, content_hash: str) -> str:
+    """A chunk's id: the article's content hash with the chunk's place in it."""
+    return f"{chunk.article_id}:{content_hash}:{chunk.index}"
+
+
+def chunk_metadata(article: Article, chunk: Chunk, chunk_count: int) -> dict[str, Any]:
+    """The metadata stored on every chunk: the article's, plus where the chunk sits."""
+    day = date_ordinal(article.date)
+    return ({"day": day} if day is not None else {}) | {
+        "article_id": article.id,
+        "title": article.title,
+        "date": article.date or "",
+        "source": article.source or "",
+        "url": article.url or "",
+        "author": article.author or "",
+        "origin": article.origin,
+        "content_hash": article.content_hash,
+        "chunk_index": chunk.index,
+        "chunk_count": chunk_count,
+        "start": chunk.start,
+        "end": chunk.end,
+    }
+
+
+def date_ordinal(iso: str | None) -> int | None:
+    """The proleptic Gregorian ordinal of an ISO date(-time), or None."""
+    if not iso:
+        return None
+    try:
+        return date.fromisoformat(iso[:10]).toordinal()
+    except ValueError:
+        return None
+
+
+def stored_article(meta: Any) -> StoredArticle:
+    """The article that a chunk-0 record describes."""
+    return StoredArticle(
+        id=str(meta["article_id"]),
+        title=str(meta.get("title", "")),
+        date=meta.get("date") or None,
+        source=meta.get("source") or None,
+        url=meta.get("url") or None,
+        origin=str(meta.get("origin", "")),
+        content_hash=str(meta.get("content_hash", "")),
+        chunks=int(meta.get("chunk_count", 0)),
+    )

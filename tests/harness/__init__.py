@@ -1,0 +1,1 @@
+"""Test harness: the real parts the tests run against (emulator, news site, servers)."""
