@@ -12,7 +12,7 @@ TORCH_INDEX ?=
 BIN := $(VENV)/bin
 QUESTION ?= What did Shalom cite?
 
-.PHONY: demo test lint install llm quality emulator clean
+.PHONY: demo test lint install llm quality emulator clean docker-check
 
 install: $(VENV)/.installed
 llm: $(VENV)/.llm-installed
@@ -57,3 +57,9 @@ lint: install
 
 clean:
 	rm -rf $(VENV) data tests/emulator/node_modules
+
+# Build the Docker image here (a debootstrap base where Docker Hub is unreachable), then
+# run it offline, the bot's health check and compose with a Chroma server; see
+# docker/check.sh. Installs docker.io, debootstrap and docker-compose when missing.
+docker-check:
+	bash docker/check.sh
