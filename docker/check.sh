@@ -86,7 +86,7 @@ emulator_start() {
     EMU_PORT=$(free_port)
     node tests/emulator/launch.js --port "$EMU_PORT" >"$LOGS/emulator.log" 2>&1 &
     PIDS+=($!)
-    wait_for 20 curl -fsS -o /dev/null "http://127.0.0.1:$EMU_PORT/emulator/health" ||
+    wait_for 20 curl -fs -o /dev/null "http://127.0.0.1:$EMU_PORT/emulator/health" ||
         fail "the emulator did not start: $(cat "$LOGS/emulator.log")"
 }
 # Send QUESTION as user $1 and wait for the bot's answer containing EXPECT in that chat.
@@ -269,6 +269,8 @@ bot_id=$(compose ps -q bot)
 wait_for 120 is_health "$bot_id" healthy ||
     fail "the compose bot did not turn healthy ($(health "$bot_id")): $(docker logs --tail 20 "$bot_id" 2>&1)"
 ok "the bot in webhook mode turned healthy (heartbeat and port 8443)"
+docker logs "$bot_id" 2>&1 | grep -q 'listening for webhook updates' ||
+    fail "the compose bot is not in webhook mode: $(docker logs --tail 20 "$bot_id" 2>&1)"
 ask_bot 4301 || fail "the compose bot did not answer: $(docker logs --tail 30 "$bot_id" 2>&1)"
 ok "the bot in webhook mode answered through the emulator"
 
