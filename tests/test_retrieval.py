@@ -1,5 +1,6 @@
 """Hybrid fusion, the date preference and date filters, and the BM25 index kept in sync."""
 
+import shutil
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -152,8 +153,15 @@ def test_lexical_index_follows_remove_and_reingest(
     assert saved is not None and saved.search("ZQ-4471", 5) == []
     assert saved.digest == stamp(store)
 
+    before = tmp_path / "lexical-before"
+    shutil.copytree(lexical_dir(store), before)
     (tmp_path / "news" / "zq.txt").write_text("Committee notes\n\nResolution ZQ-4471 passed.")
     ingest(tmp_path / "news")
+    synced = LexicalIndex.load(lexical_dir(store))  # ingest rebuilt it with the new chunks
+    assert synced is not None and synced.digest == stamp(store)
+    # a cache left from before the ingest (e.g. copied from another host) is stale
+    shutil.rmtree(lexical_dir(store))
+    shutil.copytree(before, lexical_dir(store))
     stale = LexicalIndex.load(lexical_dir(store))
     assert stale is not None and stale.digest != stamp(store)
     fresh = open_lexical(store)  # a reader finds it stale and rebuilds it

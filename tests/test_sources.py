@@ -165,7 +165,7 @@ def test_ssrf_guard_checks_every_redirect_hop(
 ) -> None:
     # Only 127.0.0.1 is reachable here, so the fetcher trusts private addresses and the
     # guard is applied for real from the second hop on: the redirect target is refused.
-    from index import guard
+    from index.web import guard
 
     seen: list[str] = []
 
@@ -173,7 +173,7 @@ def test_ssrf_guard_checks_every_redirect_hop(
         seen.append(url)
         guard.check_url(url, allow_private=len(seen) == 1)
 
-    monkeypatch.setattr("index.fetch.check_url", guard_after_first_hop)
+    monkeypatch.setattr("index.web.fetch.check_url", guard_after_first_hop)
     with Fetcher(TRUSTED) as fetcher, pytest.raises(UnsafeURLError):
         fetcher.get(site.base + "/moved")
     assert seen == [site.base + "/moved", site.base + STORIES[1].path]
@@ -184,7 +184,7 @@ def test_a_name_that_resolves_privately_only_at_connect_time_is_refused(
     site: NewsSite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # DNS rebinding: the name looked public when checked, then led to 127.0.0.1.
-    monkeypatch.setattr("index.fetch.check_url", lambda url, allow_private: None)
+    monkeypatch.setattr("index.web.fetch.check_url", lambda url, allow_private: None)
     monkeypatch.setenv("NO_PROXY", "intranet.example")  # names no proxy: still checked
     with (
         Fetcher(FetchSettings(backoff_s=0.0, respect_robots=False)) as fetcher,

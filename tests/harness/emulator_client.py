@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-EMULATOR_DIR = Path(__file__).resolve().parent / "emulator"
+EMULATOR_DIR = Path(__file__).resolve().parents[1] / "emulator"
 BOT_TOKEN = "7000000001:AAE-newsbot-emulator-token"
 BOT_ID = 7000000001
 BOT_USERNAME = "newsbot_test_bot"
