@@ -1,24 +1,17 @@
-"""Conversation state and the follow-up heuristic used to retrieve for follow-up questions.
+"""Conversation state: the recent turns a follow-up question is retrieved with.
 
 "What did he tell Army Radio?" says nothing about who "he" is. When a question looks
-like a follow-up (a pronoun, a leading "and"/"what about", or very few content
-words), it is retrieved together with the previous turn's standalone question.
+like a follow-up (`bot.questions.is_follow_up`), it is retrieved together with the
+previous turn's standalone question; a question with its own subject is retrieved alone.
 """
 
-import re
 from collections import deque
 from dataclasses import dataclass
 
 from bot.answer import Answer
-from index.terms import terms
+from bot.questions import clarification, is_follow_up
 
-_PRONOUNS = re.compile(
-    r"\b(he|she|they|him|her|his|hers|them|their|theirs|it|its|this|that|these|those|"
-    r"there|the same)\b",
-    re.I,
-)
-_CONTINUATIONS = re.compile(r"^\s*(and|but|also|so|what about|how about|what else|why)\b", re.I)
-_MIN_OWN_TERMS = 2  # a question with fewer content words than this is a follow-up
+__all__ = ["Conversation", "Turn", "is_follow_up"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +36,10 @@ class Conversation:
             return question
         return f"{self.turns[-1].standalone} {question}"
 
+    def clarification(self, question: str) -> str | None:
+        """A short reply when the message names nothing to search for (see bot.questions)."""
+        return clarification(question, has_previous_turn=self.enabled and bool(self.turns))
+
     def add(self, question: str, standalone: str, answer: Answer) -> None:
         """Remember a finished turn."""
         self.turns.append(Turn(question, standalone, answer))
@@ -54,12 +51,3 @@ class Conversation:
     def clear(self) -> None:
         """Forget everything."""
         self.turns.clear()
-
-
-def is_follow_up(question: str) -> bool:
-    """Whether a question leans on an earlier one."""
-    return bool(
-        _PRONOUNS.search(question)
-        or _CONTINUATIONS.match(question)
-        or len(set(terms(question))) < _MIN_OWN_TERMS
-    )

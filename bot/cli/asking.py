@@ -29,6 +29,13 @@ def ask(settings: Settings, question: str, as_json: bool, scope: Any, mode: str 
         print_stream(service.stream(clean_question(question), scope=scope))
 
 
+CHAT_HELP = """Type a question in plain words; the answer quotes the articles, each [n] a source.
+Follow-ups use the last few questions: "What did he say next?"
+/reset  forget the conversation
+/help   this list
+/quit   leave (or Ctrl-D)"""
+
+
 @click.command()
 @MODE
 @with_time_scope
@@ -39,7 +46,7 @@ def chat(settings: Settings, scope: Any, mode: str | None) -> None:
 
     service = AnsweringService.open(settings, mode)
     conversation = service.new_conversation()
-    click.echo("Ask about the indexed news. /reset forgets the conversation, /quit leaves.")
+    click.echo("Ask about the indexed news. /help lists the commands, /quit leaves.")
     while True:
         try:
             line = input("\nyou> ").strip()
@@ -51,9 +58,18 @@ def chat(settings: Settings, scope: Any, mode: str | None) -> None:
         if line == "/reset":
             conversation.clear()
             click.echo("Conversation forgotten.")
+        elif line == "/help":
+            click.echo(CHAT_HELP)
+        elif line.startswith("/"):
+            click.echo(f"Unknown command {line.split()[0]}; /help lists the commands.")
         elif line:
+            question = clean_question(line)
+            prompt = conversation.clarification(question)
+            if prompt is not None:
+                click.echo(prompt)
+                continue
             try:
-                print_stream(service.stream(clean_question(line), conversation, scope))
+                print_stream(service.stream(question, conversation, scope))
             except NewsbotError as exc:
                 click.echo(f"newsbot: {exc}", err=True)
 

@@ -1,0 +1,85 @@
+"""What a message asks for, before anything is retrieved: a question, or a short prompt.
+
+"👍", "🎉", four thousand x's or "What are the latest news?" name nothing to search
+for, and "What did his doctors say?" with no earlier turn names no one. Retrieving for
+them answers about something else, so the front ends reply with a short prompt instead
+(`clarification`). Every other message is a question; whether it leans on the previous
+turn is `is_follow_up`'s decision.
+"""
+
+import re
+
+from index.terms import STOP_WORDS, terms, words
+
+ASK_SOMETHING = "What would you like to know? Ask me about something in the news."
+WHICH_TOPIC = (
+    "Which topic? I answer questions about a person, a place or an event in the articles, "
+    'e.g. "Who won the election?"'
+)
+WHO_IS_MEANT = "Who do you mean by “{pronoun}”? Please ask again with a name."
+
+PERSONAL_PRONOUNS = re.compile(
+    r"\b(he|she|they|him|her|his|hers|them|their|theirs|himself|herself|themselves)\b", re.I
+)
+_OTHER_PRONOUNS = re.compile(r"\b(it|its|this|that|these|those|there|the same)\b", re.I)
+_CONTINUATIONS = re.compile(r"^\s*(and|but|also|so|what about|how about|what else)\b", re.I)
+_CAPITALISED = re.compile(r"[^\W\d_][^\W_]*")
+_MIN_OWN_TERMS = 2  # fewer content words than this: a follow-up
+_ENOUGH_TERMS = 3  # this many content words carry their own subject, even with "it"
+_MAX_WORD = 30  # longer "words" ("xxxx…") are not words
+# content words of a message that asks for news without naming a topic (Snowball stems)
+_TOPICLESS = frozenset(
+    terms(
+        "latest new newest recent current top today tonight week happen happening go on "
+        "headline update story anything something everything interesting important big"
+    )
+)
+_NEWS_WORDS = frozenset({"news", "headline", "headlines", "happening", "latest"})
+
+
+def own_terms(question: str) -> set[str]:
+    """The question's content words that look like words (not "xxxx…" or "zzz")."""
+    return {t for t in terms(question) if _is_word(t)}
+
+
+def _is_word(term: str) -> bool:
+    return term.isdigit() or (len(term) <= _MAX_WORD and len(set(term)) > 1)
+
+
+def names(question: str) -> list[str]:
+    """Capitalised words after the first that are not stop words: the question's names."""
+    found = _CAPITALISED.findall(question)[1:]
+    return [w for w in found if w[0].isupper() and w.lower() not in STOP_WORDS]
+
+
+def clarification(question: str, has_previous_turn: bool) -> str | None:
+    """A short reply for a message that can't be searched for, or None for a question."""
+    real_words = [w for w in words(question) if w in STOP_WORDS or _is_word(w)]
+    own = own_terms(question)
+    if not real_words or (not own and not has_previous_turn):
+        return ASK_SOMETHING
+    topicless = bool(own) and own <= _TOPICLESS and not names(question)
+    if topicless and (not has_previous_turn or _NEWS_WORDS & set(real_words)):
+        return WHICH_TOPIC
+    if not has_previous_turn and not names(question):
+        pronoun = PERSONAL_PRONOUNS.search(question)
+        if pronoun:
+            return WHO_IS_MEANT.format(pronoun=pronoun.group(0))
+    return None
+
+
+def is_follow_up(question: str) -> bool:
+    """Whether a question leans on an earlier one.
+
+    A leading "and"/"what about", a personal pronoun ("What did he tell Army Radio?"),
+    or too few content words make a follow-up. "it"/"that" do only when the question has
+    neither names of its own nor enough content words; "Why ..." alone does not.
+    """
+    if _CONTINUATIONS.match(question) or PERSONAL_PRONOUNS.search(question):
+        return True
+    own = own_terms(question)
+    if len(own) < _MIN_OWN_TERMS:
+        return True
+    if _OTHER_PRONOUNS.search(question):
+        return not names(question) and len(own) < _ENOUGH_TERMS
+    return False
