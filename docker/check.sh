@@ -269,8 +269,11 @@ bot_id=$(compose ps -q bot)
 wait_for 120 is_health "$bot_id" healthy ||
     fail "the compose bot did not turn healthy ($(health "$bot_id")): $(docker logs --tail 20 "$bot_id" 2>&1)"
 ok "the bot in webhook mode turned healthy (heartbeat and port 8443)"
-docker logs "$bot_id" 2>&1 | grep -q 'listening for webhook updates' ||
-    fail "the compose bot is not in webhook mode: $(docker logs --tail 20 "$bot_id" 2>&1)"
+# webhook mode: the bot runs with --webhook and has set the webhook at the emulator
+docker exec "$bot_id" cat /proc/1/cmdline | tr '\0' ' ' | grep -q -- '--webhook http://127.0.0.1' ||
+    fail "the compose bot does not run with --webhook"
+curl -fsS "http://127.0.0.1:$EMU_PORT/bot$TOKEN/getWebhookInfo" | grep -q "127.0.0.1:$HOOK_PORT/telegram" ||
+    fail "the compose bot did not set its webhook at the emulator"
 ask_bot 4301 || fail "the compose bot did not answer: $(docker logs --tail 30 "$bot_id" 2>&1)"
 ok "the bot in webhook mode answered through the emulator"
 
