@@ -6,6 +6,7 @@ Secrets never live here; they come from the environment (see the Telegram front 
 """
 
 import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,6 +26,11 @@ from index.settings import (
 )
 
 DEFAULT_CONFIG = Path("config.yaml")
+ENV_PREFIX = "NEWSBOT_"
+# NEWSBOT_ variables that are not settings: read by newsbot itself or by the Docker files
+OTHER_VARIABLES = frozenset(
+    {"CONFIG", "MODEL_CACHE", "WEBHOOK_URL", "HEALTH_PORT", "ARTICLES", "IMAGE", "PUBLISH"}
+)
 
 
 class ConfigError(NewsbotError):
@@ -96,7 +102,7 @@ class Settings(BaseSettings):
     """The whole configuration of newsbot."""
 
     model_config = SettingsConfigDict(
-        env_prefix="NEWSBOT_", env_nested_delimiter="__", extra="forbid", frozen=True
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", frozen=True
     )
 
     data_dir: Path = Path("data")
@@ -135,22 +141,57 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
     try:
         return _Layered(**given)
     except ValidationError as exc:
-        raise ConfigError(describe(exc, explicit or DEFAULT_CONFIG)) from None
+        path = explicit or DEFAULT_CONFIG
+        raise ConfigError(describe(exc, lambda loc: _source(loc, file_values, path))) from None
 
 
-def describe(exc: ValidationError, path: Path) -> str:
-    """One line naming each bad key and what is wrong with it."""
+def describe(exc: ValidationError, source: Callable[[tuple[str, ...]], str]) -> str:
+    """One line naming each bad key, what is wrong with it, and where the value came from."""
     problems = []
     for error in exc.errors():
-        key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        loc = tuple(str(part) for part in error["loc"])
+        key = ".".join(loc) or "(top level)"
         if error["type"] == "extra_forbidden":
-            problems.append(f"{key}: unknown key")
+            problems.append(f"{key}: unknown key {source(loc)}")
             continue
         message = error["msg"].removeprefix("Value error, ")
         got = error.get("input")
         shown = "" if isinstance(got, dict | BaseModel) else f" (got {got!r})"
-        problems.append(f"{key}: {message}{shown}")
-    return f"invalid configuration in {path} or NEWSBOT_* variables: " + "; ".join(problems)
+        problems.append(f"{key}: {message}{shown} {source(loc)}")
+    return "invalid configuration: " + "; ".join(problems)
+
+
+def _source(loc: tuple[str, ...], file_values: dict[str, Any], path: Path) -> str:
+    """Where a key's value came from: the NEWSBOT_ variable that set it, else the file."""
+    environ = {k.upper(): k for k in os.environ}
+    for depth in range(len(loc), 0, -1):  # NEWSBOT_RETRIEVAL__K, then NEWSBOT_RETRIEVAL
+        name = ENV_PREFIX + "__".join(loc[:depth]).upper()
+        if name in environ:
+            return f"from {environ[name]}"
+    in_file = bool(loc) and loc[0] in file_values
+    return f"in {path}" if in_file else "in the command-line options"
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """One warning per NEWSBOT_ variable that names no setting (and is silently ignored)."""
+    warnings = []
+    for name in sorted(environ):
+        if not name.upper().startswith(ENV_PREFIX):
+            continue
+        rest = name[len(ENV_PREFIX) :]
+        if rest.upper() in OTHER_VARIABLES:
+            continue
+        section, _, key = rest.lower().partition("__")
+        field = Settings.model_fields.get(section)
+        if field is None:
+            warnings.append(f"ignoring {name}: no setting is called {section}")
+        elif key and not _is_section(field.annotation):
+            warnings.append(f"ignoring {name}: {section} has no keys")
+    return warnings
+
+
+def _is_section(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
 def _read_yaml(path: Path, required: bool = False) -> dict[str, Any]:

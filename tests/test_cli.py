@@ -182,3 +182,39 @@ def test_chat_uses_the_previous_turn(workdir: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "The Russians admire Israel in this sphere" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--since", "2023-02-01", "--until", "2023-01-01"],
+            "newsbot: --since 2023-02-01 is after --until 2023-01-01; no article can match",
+        ),
+        (
+            ["--as-of", "2023-02-30"],
+            "newsbot: --as-of: 2023-02-30 is not a date (day is out of range for month)",
+        ),
+        (
+            ["--as-of", "someday soon"],
+            "newsbot: --as-of: can't read 'someday soon' as a date; use YYYY-MM-DD, "
+            "or e.g. yesterday, last monday, 3 days ago",
+        ),
+    ],
+)
+def test_bad_dates_are_refused_in_one_line(workdir: Path, args: list[str], message: str) -> None:
+    result = run_newsbot("ask", "What did Shalom cite?", *args, "--data-dir", "data", cwd=workdir)
+    assert result.returncode == 2
+    assert result.stderr == message + "\n" and result.stdout == ""
+
+
+def test_dates_in_words_work(workdir: Path) -> None:
+    for as_of in ("yesterday", "last monday"):
+        args = ["--as-of", as_of, "--json", "--data-dir", "data"]
+        result = run_newsbot("ask", "What did Shalom cite?", *args, cwd=workdir)
+        assert result.returncode == 0, result.stderr
+        assert "Dolphinarium" in json.loads(result.stdout)["text"]
+    early = run_newsbot(
+        "ask", "What did Shalom cite?", "--until", "2004-09-05", "--data-dir", "data", cwd=workdir
+    )
+    assert early.returncode == 0 and early.stdout.startswith("Not found")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from harness.newsbot import REPO
+from harness.newsbot import REPO, run_newsbot
 
 from bot.config import ConfigError, Settings, load_settings
 
@@ -75,3 +75,41 @@ def test_missing_explicit_config_file(tmp_path: Path) -> None:
 def test_current_directory_config_is_used(tmp_path: Path) -> None:
     write(tmp_path, "answer:\n  max_sentences: 4\n")
     assert load_settings().answer.max_sentences == 4
+
+
+def test_a_bad_environment_value_names_the_variable_not_a_missing_file(tmp_path: Path) -> None:
+    result = run_newsbot("stats", cwd=tmp_path, env={"NEWSBOT_RETRIEVAL__K": "abc"})
+    assert result.returncode == 2
+    assert result.stderr == (
+        "newsbot: invalid configuration: retrieval.k: Input should be a valid integer, "
+        "unable to parse string as an integer (got 'abc') from NEWSBOT_RETRIEVAL__K\n"
+    )
+
+
+def test_a_bad_file_value_names_the_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_settings(write(tmp_path, "retrieval:\n  k: 0\n"))
+    assert str(err.value) == (
+        "invalid configuration: retrieval.k: Input should be greater than or equal to 1 "
+        f"(got 0) in {tmp_path / 'config.yaml'}"
+    )
+
+
+def test_unknown_newsbot_variables_are_warned_about(tmp_path: Path) -> None:
+    env = {
+        "NEWSBOT_RETRIEVL__K": "3",
+        "NEWSBOT_DATADIR": "elsewhere",
+        "NEWSBOT_MODEL_CACHE": str(tmp_path / "models"),  # documented, not a setting
+        "NEWSBOT_DATA_DIR": "data",
+    }
+    result = run_newsbot("feeds", "list", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        "newsbot: warning: ignoring NEWSBOT_DATADIR: no setting is called datadir",
+        "newsbot: warning: ignoring NEWSBOT_RETRIEVL__K: no setting is called retrievl",
+    ]
+    misspelt_key = run_newsbot("feeds", "list", cwd=tmp_path, env={"NEWSBOT_RETRIEVAL__KK": "3"})
+    assert misspelt_key.returncode == 2
+    assert misspelt_key.stderr == (
+        "newsbot: invalid configuration: retrieval.kk: unknown key from NEWSBOT_RETRIEVAL__KK\n"
+    )

@@ -1,40 +1,72 @@
 """Options shared by `newsbot` commands: --config/--data-dir, --mode, the time scope, aliases."""
 
 import functools
+import os
+import re
 from collections.abc import Callable
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
 import click
 
-from bot.config import Settings, load_settings
+from bot.config import ConfigError, Settings, load_settings, unknown_variables
 
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MODE = click.option(
     "--mode", type=click.Choice(["extractive", "llm"]), help="Override answer.mode."
 )
 
 
 def with_time_scope(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Add --as-of, --since and --until, and pass a `TimeScope` as `scope`."""
-    day = click.DateTime(formats=["%Y-%m-%d"])
+    """Add --as-of, --since and --until, and pass a `TimeScope` as `scope`.
 
-    @click.option("--as-of", type=day, help="Prefer articles near this date (default: today).")
-    @click.option("--since", type=day, help="Only articles dated on or after this day.")
-    @click.option("--until", type=day, help="Only articles dated on or before this day.")
+    Dates are YYYY-MM-DD or words dateparser reads ("yesterday", "last monday"). They
+    are read here rather than by a click type, so a bad one is one `newsbot:` line.
+    """
+
+    @click.option(
+        "--as-of", metavar="DATE", help="Prefer articles near this date (default: today)."
+    )
+    @click.option("--since", metavar="DATE", help="Only articles dated on or after this day.")
+    @click.option("--until", metavar="DATE", help="Only articles dated on or before this day.")
     @functools.wraps(command)
-    def wrapper(as_of: Any, since: Any, until: Any, **kwargs: Any) -> Any:
-        from datetime import date
-
+    def wrapper(as_of: str | None, since: str | None, until: str | None, **kwargs: Any) -> Any:
         from index.search.retriever import TimeScope
 
-        scope = TimeScope(
-            as_of=as_of.date() if as_of else date.today(),
-            since=since.date() if since else None,
-            until=until.date() if until else None,
-        )
+        today = date.today()
+        first, last = read_day("--since", since, today), read_day("--until", until, today)
+        if first and last and first > last:
+            raise ConfigError(f"--since {first} is after --until {last}; no article can match")
+        scope = TimeScope(as_of=read_day("--as-of", as_of, today) or today, since=first, until=last)
         return command(scope=scope, **kwargs)
 
     return wrapper
+
+
+def read_day(option: str, value: str | None, today: date) -> date | None:
+    """A day given as YYYY-MM-DD or in words, read as of `today`; ConfigError when neither."""
+    if value is None:
+        return None
+    text = value.strip()
+    if _ISO_DAY.match(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError as exc:
+            raise ConfigError(f"{option}: {text} is not a date ({exc})") from None
+    import dateparser
+
+    read = dateparser.parse(
+        text,
+        languages=["en"],
+        settings={"PREFER_DATES_FROM": "past", "RELATIVE_BASE": datetime.combine(today, time())},
+    )
+    if read is None:
+        raise ConfigError(
+            f"{option}: can't read {text!r} as a date; use YYYY-MM-DD, "
+            "or e.g. yesterday, last monday, 3 days ago"
+        )
+    return read.date()
 
 
 def with_settings(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -54,6 +86,8 @@ def with_settings(command: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(command)
     def wrapper(config_path: Path | None, data_dir: Path | None, **kwargs: Any) -> Any:
         settings = load_settings(config_path, data_dir=data_dir)
+        for warning in unknown_variables(os.environ):
+            click.echo(f"newsbot: warning: {warning}", err=True)
         configure_logging(settings)
         return command(settings=settings, **kwargs)
 
