@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
-from bot.answer import Answer
+from bot.answer import Answer, dated
 from bot.answerers.extractive import ExtractiveAnswerer
 from bot.config import Settings
 from bot.conversation import Conversation
@@ -20,8 +20,8 @@ from bot.llm.condense import Condenser
 from bot.llm.models import ChatModel, LLMUnavailable, approximate_token_counter, make_chat_model
 from index.embedding.models import load_query_embeddings
 from index.errors import EmptyIndexError
+from index.search.live import LiveIndex
 from index.search.retriever import FusionWeights, TimeScope, make_retriever
-from index.store.bm25 import LiveLexical
 from index.store.catalog import IndexStats, newest_first, stats_of
 from index.store.chunks import ChunkStore, open_existing
 from index.store.schema import StoredArticle
@@ -64,7 +64,6 @@ class AnsweringService:
 
     def __init__(self, settings: Settings, store: ChunkStore, mode: str | None = None) -> None:
         self.settings = settings
-        self.store = store
         self.mode = mode or settings.answer.mode
         self._has_articles = False
         embeddings = load_query_embeddings(settings.embedding)
@@ -73,8 +72,10 @@ class AnsweringService:
         weights = FusionWeights(
             r.lexical_weight, r.date_weight, r.date_scale_days, r.duplicate_similarity
         )
-        lexical = LiveLexical(store, settings.store.refresh_s) if r.lexical_weight else None
-        self.retriever = make_retriever(store, embeddings, lexical, r.k, r.fetch_k, weights)
+        self.live = LiveIndex(
+            store, embeddings, settings.store.refresh_s, with_lexical=bool(r.lexical_weight)
+        )
+        self.retriever = make_retriever(self.live, embeddings, r.k, r.fetch_k, weights)
         self.extractive = ExtractiveAnswerer(
             settings.retrieval.min_score,
             settings.answer.min_evidence,
@@ -90,20 +91,16 @@ class AnsweringService:
     def reopen_index(self) -> None:
         """Make articles ingested since the service opened answerable, without a restart.
 
-        Called after this process ingested (feeds, /add). Chroma already sees the new
-        chunks; the BM25 index and the cached article count are what must be reread.
+        Called after this process ingested (feeds, /add): the client, vector store and
+        BM25 are reopened together, and the cached article count is read again.
         """
         self._has_articles = False
-        retriever: Any = self.retriever
-        lexical = retriever.lexical
-        if lexical is None:
-            return
-        if hasattr(lexical, "refresh"):  # an index that watches the store itself
-            lexical.refresh(force=True)
-        else:
-            from index.store.bm25 import open_lexical
+        self.live.refresh(force=True)
 
-            retriever.lexical = open_lexical(self.store)  # swapped whole: readers never wait
+    @property
+    def store(self) -> ChunkStore:
+        """The store of the current snapshot."""
+        return self.live.snapshot.store
 
     @classmethod
     def open(cls, settings: Settings, mode: str | None = None) -> "AnsweringService":
@@ -127,8 +124,9 @@ class AnsweringService:
         self._require_articles()
         standalone = self._standalone(question, conversation)
         scope = scope or TimeScope(as_of=date.today())
-        answer: Answer = self.chain.invoke(
-            {"question": question, "standalone": standalone, "scope": scope}
+        answer: Answer = dated(
+            self.chain.invoke({"question": question, "standalone": standalone, "scope": scope}),
+            scope.as_of,
         )
         if conversation is not None:
             conversation.add(question, standalone, answer)
@@ -146,16 +144,17 @@ class AnsweringService:
         """
         self._require_articles()
         standalone = self._standalone(question, conversation)
+        scope = scope or TimeScope(as_of=date.today())
         with self.store.reach():
-            chunks = self.retriever.invoke(standalone, scope=scope or TimeScope(as_of=date.today()))
+            chunks = self.retriever.invoke(standalone, scope=scope)
         final: Answer | None = None
         if self.generative is None:
-            final = self.extractive.answer(standalone, chunks)
+            final = dated(self.extractive.answer(standalone, chunks), scope.as_of)
             yield final
         else:
             for item in self.generative.stream(standalone, chunks):
                 if isinstance(item, Answer):
-                    final = item
+                    final = item = dated(item, scope.as_of)
                 yield item
         if conversation is not None and final is not None:
             conversation.add(question, standalone, final)

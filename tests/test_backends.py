@@ -89,12 +89,12 @@ def test_a_running_reader_sees_another_writers_ingest(backend: Settings, tmp_pat
         update={"store": backend.store.model_copy(update={"refresh_s": 0.0})}
     )
     service = AnsweringService.open(settings)
-    assert service.retriever.lexical.search("ZQ-4471", 5) == []
+    assert service.live.current().lexical.search("ZQ-4471", 5) == []
     news = tmp_path / "news"
     news.mkdir()
     (news / "zq.txt").write_text(ZQ)
     ingest_paths(backend, [news])  # a separate store object, as another process would use
-    found = service.retriever.lexical.search("ZQ-4471", 5)
+    found = service.live.current().lexical.search("ZQ-4471", 5)
     assert [i.split(":")[0] for i, _ in found] == ["zq"]
     assert "nine votes" in service.ask("How many votes passed resolution ZQ-4471?").text
 

@@ -27,8 +27,8 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 
+from index.search.live import LiveIndex
 from index.search.periods import Period, mentioned_period
-from index.store.bm25 import LexicalIndex, LiveLexical
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +64,14 @@ class FusionWeights:
 
 
 class HybridRetriever(BaseRetriever):
-    """Chunks for a question, best first; metadata gains `score` (cosine) and `rank_score`."""
+    """Chunks for a question, best first; metadata gains `score` (cosine) and `rank_score`.
 
-    store: Any  # langchain_chroma.Chroma
+    Each question reads one snapshot of the index (`index.search.live`): its vector
+    store and its BM25 always describe the same chunks.
+    """
+
+    index: Any  # LiveIndex
     embeddings: Embeddings
-    lexical: Any = None  # LexicalIndex | LiveLexical | None
     k: int = 6
     fetch_k: int = 40
     weights: FusionWeights = FusionWeights()
@@ -84,13 +87,14 @@ class HybridRetriever(BaseRetriever):
         scope = scope or TimeScope()
         k = k or self.k
         fetch = max(self.fetch_k, k)
+        snapshot = self.index.current()
         vector = np.asarray(self.embeddings.embed_query(query), dtype=np.float32)
-        dense = self.store.similarity_search_by_vector_with_relevance_scores(
+        dense = snapshot.vectors.similarity_search_by_vector_with_relevance_scores(
             vector.tolist(), k=fetch, filter=scope.where()
         )
         lexical: list[tuple[str, float]] = []
-        if self.lexical is not None and self.weights.lexical_weight:
-            lexical = self.lexical.search(
+        if snapshot.lexical is not None and self.weights.lexical_weight:
+            lexical = snapshot.lexical.search(
                 query,
                 fetch,
                 scope.since.toordinal() if scope.since else None,
@@ -99,7 +103,9 @@ class HybridRetriever(BaseRetriever):
         ids = list(dict.fromkeys([doc.id for doc, _ in dense] + [i for i, _ in lexical]))
         if not ids:
             return []
-        found = self.store.get(ids=ids, include=["embeddings", "documents", "metadatas"])
+        found = _fetch(snapshot.vectors, ids)
+        if not found["ids"]:
+            return []
         vectors = np.asarray(found["embeddings"], dtype=np.float32)
         cosine = vectors @ vector
         top_bm25 = max((s for _, s in lexical), default=0.0) or 1.0
@@ -161,20 +167,32 @@ class HybridRetriever(BaseRetriever):
         return chosen
 
 
+def _fetch(vectors: Any, ids: list[str]) -> dict[str, Any]:
+    """Embeddings, texts and metadata of the candidates; one that can't be fetched (gone,
+    or not in this snapshot yet) is dropped, never the whole answer."""
+    from chromadb.errors import ChromaError
+
+    include = ["embeddings", "documents", "metadatas"]
+    try:
+        return dict(vectors.get(ids=ids, include=include))
+    except ChromaError as exc:
+        log.warning("fetching %d candidates failed (%s); fetching them one by one", len(ids), exc)
+    found: dict[str, list[Any]] = {"ids": [], "embeddings": [], "documents": [], "metadatas": []}
+    for chunk_id in ids:
+        try:
+            one = vectors.get(ids=[chunk_id], include=include)
+        except ChromaError as exc:
+            log.info("dropped candidate %s: %s", chunk_id, exc)
+            continue
+        for key in found:
+            found[key].extend(list(one[key]))
+    return found
+
+
 def make_retriever(
-    store: Any,
-    embeddings: Embeddings,
-    lexical: LexicalIndex | LiveLexical | None,
-    k: int,
-    fetch_k: int,
-    weights: FusionWeights,
+    index: LiveIndex, embeddings: Embeddings, k: int, fetch_k: int, weights: FusionWeights
 ) -> HybridRetriever:
-    """A retriever over a ChunkStore's Chroma collection and its lexical index."""
+    """A retriever over the live index's snapshots."""
     return HybridRetriever(
-        store=store.vectorstore(embeddings),
-        embeddings=embeddings,
-        lexical=lexical,
-        k=k,
-        fetch_k=fetch_k,
-        weights=weights,
+        index=index, embeddings=embeddings, k=k, fetch_k=fetch_k, weights=weights
     )

@@ -9,8 +9,8 @@ same data; no BM25 files are shared between hosts.
 The cache is stamped with the collection's generation marker, which every ingest and
 removal changes (an index from before markers existed falls back to a digest of the
 chunk ids). Whoever opens a stale or missing cache rebuilds it. Ingest and remove
-rebuild it right after writing; `LiveLexical` lets a long-running reader (the bot)
-notice another process's writes by re-reading the marker at most every
+rebuild it right after writing; a long-running reader (the bot) notices another
+process's writes through `index.search.live`, which re-reads the marker at most every
 `store.refresh_s` seconds. Building takes about 2 s per 20,000 chunks.
 """
 
@@ -21,14 +21,11 @@ import os
 import re
 import shutil
 import tempfile
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from index.errors import StoreUnavailableError
 from index.store.chunks import ChunkStore
 from index.terms import terms
 
@@ -156,43 +153,3 @@ def _save(index: LexicalIndex, store: ChunkStore) -> None:
         index.save(lexical_dir(store))
     except OSError as exc:
         log.warning("can't save the lexical index (%s); it lives in memory only", exc)
-
-
-class LiveLexical:
-    """The lexical index of a store, reloaded when another process changes the store.
-
-    `search` re-reads the generation marker at most every `refresh_s` seconds (one
-    small request); while the server is unreachable it keeps using what it has.
-    """
-
-    def __init__(self, store: ChunkStore, refresh_s: float) -> None:
-        self.store = store
-        self.refresh_s = refresh_s
-        self._lock = threading.Lock()
-        self.index = open_lexical(store)
-        self._checked = time.monotonic()
-
-    def refresh(self, force: bool = False) -> bool:
-        """Reload if the store changed since the index was built; whether it reloaded."""
-        with self._lock:
-            now = time.monotonic()
-            if not force and now - self._checked < self.refresh_s:
-                return False
-            self._checked = now
-            try:
-                current = stamp(self.store)
-                if current == self.index.digest:
-                    return False
-                log.info("the store changed (generation %s); reloading the lexical index", current)
-                self.index = open_lexical(self.store, current)
-            except StoreUnavailableError as exc:
-                log.warning("can't check the store for changes: %s", exc)
-                return False
-            return True
-
-    def search(
-        self, query: str, n: int, since: int | None = None, until: int | None = None
-    ) -> list[tuple[str, float]]:
-        """`LexicalIndex.search` on the current index."""
-        self.refresh()
-        return self.index.search(query, n, since, until)

@@ -53,6 +53,9 @@ class ChunkStore:
         if create and self.embedded:
             ensure_writable(data_dir)
         self.client = make_client(self.settings, data_dir)
+        # the client system now behind this client (Chroma looks it up by path, and
+        # `reopened` replaces that entry), so that `close` stops this one
+        self._system = getattr(self.client, "_system", None)
         name = self.settings.collection
         with self.reach():
             if create:
@@ -75,6 +78,26 @@ class ChunkStore:
                 f"no collection '{name}' {where} {self.location}; "
                 "add articles first with: newsbot ingest PATH"
             ) from None
+
+    def reopened(self) -> "ChunkStore":
+        """A new store object with a fresh client, which sees other processes' writes.
+
+        An embedded client caches its vector segments, and Chroma shares one client
+        system per path within a process, so that cache is dropped first. Objects
+        still holding the old client keep working on what they saw.
+        """
+        if self.embedded:
+            from chromadb.api.client import SharedSystemClient
+
+            SharedSystemClient.clear_system_cache()
+        return ChunkStore(self.data_dir, create=False, backend=self.settings)
+
+    def close(self) -> None:
+        """Stop this store's client system (its caches and connections); nothing else
+        may be using it, including stores opened before the last `reopened`."""
+        if self._system is not None:
+            self._system.stop()
+            self._system = None
 
     def reach(self) -> Any:
         """A context in which "server unreachable" becomes a StoreUnavailableError."""

@@ -82,7 +82,7 @@ class NewsbotProcess:
         self.log_file = workdir / "newsbot.log"
         self.stderr_file = workdir / "stderr.txt"
         config = {**config, "logging": {"level": "DEBUG", "file": str(self.log_file)}}
-        config_file = workdir / "config.yaml"
+        config_file = self.config_file = workdir / "config.yaml"
         config_file.write_text(yaml.safe_dump(config), encoding="utf-8")
         full_env = clean_env(
             TELEGRAM_BOT_TOKEN=emulator.token, TELEGRAM_API_BASE=emulator.api_base, **env

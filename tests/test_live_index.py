@@ -1,0 +1,134 @@
+"""A running bot keeps answering while other processes ingest and remove articles.
+
+Two real processes share one index: `newsbot telegram` (against the emulator) and the
+`newsbot` CLI run beside it, as a cron job would. An embedded Chroma client caches its
+vectors, so the bot must reopen its client and BM25 together when the store changes,
+and a candidate it can't fetch must drop out alone instead of failing the answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from harness.chroma_server import ChromaServer
+from harness.emulator_client import TelegramEmulator
+from harness.newsbot import NewsbotProcess, replies_to, run_newsbot
+from langchain_core.embeddings import Embeddings
+
+from bot.config import Settings, load_settings
+from index.embedding.models import load_query_embeddings
+from index.ingest.pipeline import ingest_paths
+from index.search.live import LiveIndex
+from index.search.retriever import FusionWeights, make_retriever
+from index.store.chunks import ChunkStore, open_existing
+
+FERRY = (
+    "Harbour council approves new ferry\n\nThe Quillmouth harbour council approved a new "
+    "electric ferry on Tuesday. The ferry will carry 300 passengers between the islands. "
+    "Councillor Anna Brisk said the vote was unanimous.\n"
+)
+MINE = (
+    "Zinc mine reopens in Tallowmere\n\nThe old zinc mine in Tallowmere reopened on "
+    "Wednesday after ten years. Mine director Olaf Gruen said 120 miners were hired. The "
+    "mine expects to ship its first ore in May.\n"
+)
+APOLOGY = "Sorry, something went wrong"
+
+
+@pytest.fixture(params=["embedded", "server"])
+def store_config(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, Any]:
+    """The store section: the embedded Chroma, or a real Chroma server."""
+    if request.param == "embedded":
+        return {"backend": "embedded", "refresh_s": 0}
+    chroma: ChromaServer = request.getfixturevalue("chroma")
+    return {
+        "backend": "server",
+        "host": "127.0.0.1",
+        "port": chroma.port,
+        "refresh_s": 0,
+        "collection": f"live-{tmp_path.name[-20:]}",
+    }
+
+
+@pytest.fixture
+def articles(tmp_path: Path) -> Path:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "ferry.txt").write_text(FERRY, encoding="utf-8")
+    (folder / "mine.txt").write_text(MINE, encoding="utf-8")
+    return folder
+
+
+def ask(emulator: TelegramEmulator, user: int, question: str) -> str:
+    sent = emulator.send_message(question, user_id=user)
+    reply = emulator.wait_for_bot_message(
+        user, lambda m: replies_to(m, sent), after_message_id=sent["message_id"], timeout=60
+    )
+    return str(reply["text"])
+
+
+@pytest.fixture
+def bot(
+    emulator: TelegramEmulator, store_config: dict[str, Any], articles: Path, tmp_path: Path
+) -> Iterator[tuple[NewsbotProcess, Path]]:
+    """The bot over an index holding only the ferry story, and that index's config file."""
+    settings = load_settings(data_dir=tmp_path / "data", store=store_config)
+    ingest_paths(settings, [articles / "ferry.txt"])
+    config = {"data_dir": str(settings.data_dir), "store": store_config}
+    bot_id = {"embedded": 7300000001, "server": 7300000002}[store_config["backend"]]
+    token = f"{bot_id}:AAE-newsbot-live-index-{store_config['backend']}"
+    with emulator.another_bot(token) as own:  # a bot of its own per backend
+        process = NewsbotProcess(tmp_path / "bot", own, config)
+        try:
+            yield process.wait_ready(), process.config_file
+        finally:
+            process.stop()
+
+
+def test_a_running_bot_answers_from_what_another_process_ingests_and_removes(
+    bot: tuple[NewsbotProcess, Path], articles: Path, tmp_path: Path
+) -> None:
+    process, config = bot
+    emulator = process.emulator
+    assert "approved a new electric ferry" in ask(emulator, 4101, "Who approved the new ferry?")
+
+    added = run_newsbot("ingest", str(articles / "mine.txt"), "--config", str(config), cwd=tmp_path)
+    assert added.returncode == 0, added.stderr
+    mine = ask(emulator, 4101, "How many miners were hired at the zinc mine?")
+    assert "120 miners were hired" in mine, process.output()[-3000:]
+    assert "approved a new electric ferry" in ask(emulator, 4101, "Who approved the new ferry?")
+
+    removed = run_newsbot("remove", "ferry", "--config", str(config), cwd=tmp_path)
+    assert removed.returncode == 0, removed.stderr
+    gone = ask(emulator, 4101, "Who approved the new ferry?")
+    assert "electric ferry" not in gone and APOLOGY not in gone
+    assert "Traceback" not in process.output()
+
+
+def retriever_over(store: ChunkStore, embeddings: Embeddings) -> Any:
+    live = LiveIndex(store, embeddings, refresh_s=3600)
+    return make_retriever(live, embeddings, k=6, fetch_k=40, weights=FusionWeights())
+
+
+def test_a_candidate_the_client_cannot_fetch_drops_out_alone(
+    articles: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings: Settings = load_settings(data_dir=tmp_path / "data")
+    ingest_paths(settings, [articles / "ferry.txt"])
+    embeddings = load_query_embeddings(settings.embedding)
+    stale = open_existing(settings.data_dir)
+    retriever_over(stale, embeddings).invoke("Who approved the new ferry?")  # vectors loaded
+
+    added = run_newsbot("ingest", str(articles / "mine.txt"), "--data-dir", "data", cwd=tmp_path)
+    assert added.returncode == 0, added.stderr
+    # BM25 built now names the mine's chunks, which the old client can't fetch
+    with caplog.at_level(logging.INFO, logger="index.search.retriever"):
+        found = retriever_over(stale, embeddings).invoke("How many miners were hired?")
+    assert found and {d.metadata["article_id"] for d in found} == {"ferry"}
+    assert any("one by one" in r.getMessage() for r in caplog.records)
+    fresh = retriever_over(stale.reopened(), embeddings).invoke("How many miners were hired?")
+    assert fresh[0].metadata["article_id"] == "mine"
