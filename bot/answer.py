@@ -1,6 +1,7 @@
 """What every front end shows: an answer and the sources it quotes."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -8,8 +9,20 @@ from pydantic import BaseModel, Field
 from bot.llm.grounding import Grounding
 
 
+class Quote(BaseModel):
+    """One sentence quoted from an article: `snippet` is exactly `article.text[start:end]`."""
+
+    snippet: str
+    start: int
+    end: int
+
+
 class Citation(BaseModel):
-    """One quoted source: `snippet` is exactly `article.text[start:end]`."""
+    """One cited article: `snippet` is exactly `article.text[start:end]`.
+
+    `quotes` holds every sentence the answer quotes from the article, in the article's
+    order; the first is also `snippet`, `start` and `end`.
+    """
 
     n: int
     article_id: str
@@ -21,10 +34,21 @@ class Citation(BaseModel):
     score: float
     start: int
     end: int
+    quotes: list[Quote] = Field(default_factory=list)
+
+    def quoted(self) -> list[Quote]:
+        """Every quoted sentence (citations stored before `quotes` existed have one)."""
+        return self.quotes or [Quote(snippet=self.snippet, start=self.start, end=self.end)]
 
 
 def cite(n: int, meta: Mapping[str, Any], snippet: str, start: int, end: int) -> Citation:
     """A citation of a chunk (by its stored metadata) quoting `snippet` at [start, end)."""
+    return cite_quotes(n, meta, [Quote(snippet=snippet, start=start, end=end)])
+
+
+def cite_quotes(n: int, meta: Mapping[str, Any], quotes: Sequence[Quote]) -> Citation:
+    """A citation of an article (by a chunk's stored metadata) quoting each of `quotes`."""
+    first = quotes[0]
     return Citation(
         n=n,
         article_id=meta["article_id"],
@@ -32,10 +56,11 @@ def cite(n: int, meta: Mapping[str, Any], snippet: str, start: int, end: int) ->
         date=meta.get("date") or None,
         source=meta.get("source") or None,
         url=meta.get("url") or None,
-        snippet=snippet,
+        snippet=first.snippet,
         score=round(float(meta.get("score", 0.0)), 4),
-        start=start,
-        end=end,
+        start=first.start,
+        end=first.end,
+        quotes=list(quotes),
     )
 
 
@@ -53,6 +78,48 @@ class Answer(BaseModel):
     mode: Literal["extractive", "llm", "extractive-fallback"] = "extractive"
     grounding: Grounding | None = None
     notice: str | None = None
+    dates: str = Field(default="", exclude=True)  # the dated() lines ending `text`, if any
 
 
 NOT_FOUND = "Not found in the indexed articles."
+STALE_AFTER_DAYS = 3  # older than this, an answer says how old its newest source is
+
+
+def dated(answer: Answer, as_of: date | None = None) -> Answer:
+    """The answer ending with each cited article's outlet and date, and a note when it is old.
+
+    "[1] CNN, 2023-01-04; [2] AP, 2023-01-05", then, when the newest cited article is more
+    than STALE_AFTER_DAYS older than `as_of`, "(The newest of these articles is 23 days
+    older than 2023-01-27.)". Without `as_of`, as of today.
+    """
+    as_of = as_of or date.today()
+    if answer.abstained or not answer.citations or answer.dates:
+        return answer
+    labels = [
+        (c.n, ", ".join(x for x in (c.source, (c.date or "")[:10]) if x)) for c in answer.citations
+    ]
+    lines = ["; ".join(f"[{n}] {label}" for n, label in labels if label)]
+    days = [d for c in answer.citations if (d := _day(c.date))]
+    if days and (as_of - max(days)).days > STALE_AFTER_DAYS:
+        age = _age((as_of - max(days)).days)
+        lines.append(f"(The newest of these articles is {age} older than {as_of.isoformat()}.)")
+    footer = "\n".join(line for line in lines if line)
+    if not footer:
+        return answer
+    return answer.model_copy(update={"text": f"{answer.text}\n\n{footer}", "dates": footer})
+
+
+def _day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat((value or "")[:10])
+    except ValueError:
+        return None
+
+
+def _age(days: int) -> str:
+    """23 days, about 5 months, about 22 years."""
+    if days < 60:
+        return f"{days} days"
+    if days < 730:
+        return f"about {days // 30} months"
+    return f"about {days // 365} years"

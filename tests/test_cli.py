@@ -56,7 +56,10 @@ def test_ask_json_shape(workdir: Path) -> None:
         "score",
         "start",
         "end",
+        "quotes",
     }
+    first = {k: citation[k] for k in ("snippet", "start", "end")}
+    assert citation["quotes"][0] == first  # the first quote is the snippet, as before
     assert citation["article_id"] == "haaretz-2004-09-06-lavrov"
     assert "Dolphinarium" in citation["snippet"]
     article = SAMPLE.read_text(encoding="utf-8")  # the snippet is the article's own text

@@ -18,6 +18,8 @@ def print_stream(items: Iterator[str | Answer]) -> None:
         if streamed:
             click.echo()
             if item.mode == "llm":
+                if item.dates:  # the streamed text came before the dates were added
+                    click.echo(f"\n{item.dates}")
                 print_sources(item)
                 return
             click.echo()
@@ -35,7 +37,7 @@ def print_answer(answer: Answer) -> None:
 
 
 def print_sources(answer: Answer) -> None:
-    """Each citation: number, title, source and date, id, snippet and link."""
+    """Each citation: number, title, source and date, id, each quoted sentence and link."""
     if not answer.citations:
         return
     click.echo(click.style("\nSources", bold=True))
@@ -44,6 +46,7 @@ def print_sources(answer: Answer) -> None:
         click.echo(
             f"[{c.n}] {c.title}" + (f" ({details})" if details else "") + f"  id={c.article_id}"
         )
-        click.echo(f'    "{c.snippet}"')
+        for quote in c.quoted():
+            click.echo(f'    "{quote.snippet}"')
         if c.url:
             click.echo(f"    {c.url}")

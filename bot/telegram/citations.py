@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.answer import Citation
-from bot.telegram.formatting import clip, escape, link
+from bot.telegram.formatting import clip, escape, link, visible_length
 
 CALLBACK_PATTERN = r"^srcp?:\d+(:\d+)?$"
 _DATA = re.compile(r"^src(?:p)?:(\d+)(?::(\d+))?$")
 _SNIPPET_LIMIT = 3500  # leaves room for the title and details within 4096
+_SHORTEST_QUOTE = 80  # a further quote is left off rather than clipped shorter than this
 
 
 @dataclass(frozen=True)
@@ -56,10 +57,9 @@ def page_markup(turn: int, page: int, pages: int) -> InlineKeyboardMarkup | None
 
 
 def page_text(citations: list[Citation], page: int) -> tuple[str, str]:
-    """One source as (HTML, plain text): title, details and the quoted snippet."""
+    """One source as (HTML, plain text): title, details and each quoted sentence."""
     c = citations[page - 1]
     details = " · ".join(x for x in (c.source, (c.date or "")[:10]) if x)
-    snippet = clip(c.snippet, _SNIPPET_LIMIT)
     heading = f"Source {page} of {len(citations)}"
     title = clip(c.title or c.article_id, 300)
     html_lines = [f"<b>{heading}</b>", f"<b>[{c.n}] {link(c.url, escape(title))}</b>"]
@@ -67,8 +67,14 @@ def page_text(citations: list[Citation], page: int) -> tuple[str, str]:
     if details:
         html_lines.append(f"<i>{escape(details)}</i>")
         plain_lines.append(details)
-    html_lines.append(f"<blockquote>{escape(snippet)}</blockquote>")
-    plain_lines.append(f"“{snippet}”")
+    room = _SNIPPET_LIMIT  # shared by the quotes; a page shows those that fit
+    for i, quote in enumerate(c.quoted()):
+        if i and room < _SHORTEST_QUOTE:
+            break
+        snippet = clip(quote.snippet, room)
+        room -= visible_length(snippet) + 3
+        html_lines.append(f"<blockquote>{escape(snippet)}</blockquote>")
+        plain_lines.append(f"“{snippet}”")
     if c.url:
         plain_lines.append(c.url)
     return "\n".join(html_lines), "\n".join(plain_lines)
