@@ -34,8 +34,8 @@ def test_chat_state_round_trips_through_the_file(tmp_path: Path) -> None:
     )
     chat = ChatData()
     answer = Answer(text="Shalom cited X. [1]", citations=[citation])
-    chat.conversation = Conversation(3)
-    chat.conversation.add("Who is Shalom?", "Who is Shalom?", answer)
+    conversation = chat.conversation = Conversation(3)
+    conversation.add("Who is Shalom?", "Who is Shalom?", answer)
     chat.remember(answer)
     SessionStore(tmp_path / "s.sqlite").save_chat(7, chat_state(chat))
 
@@ -79,3 +79,16 @@ def test_missing_webhook_secret_is_one_line_and_exit_2(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "TELEGRAM_WEBHOOK_SECRET is not set" in result.stderr
+
+
+def test_state_saved_before_per_member_conversations_still_loads() -> None:
+    answer = Answer(text="Shalom cited X.")
+    saved = answer.model_dump(mode="json")
+    turn = {"question": "Who is Shalom?", "standalone": "Who is Shalom?", "answer": saved}
+    old = {"turns": 1, "refused": False, "answers": {"1": saved}, "conversation": [turn]}
+    chat = ChatData()
+    restore_chat(chat, old, history_turns=3, chat_id=7)
+    chat.asker = 7  # a private chat: the user's id is the chat's
+    assert chat.last() == (1, answer) and chat.pagers == {}
+    assert chat.conversation is not None
+    assert chat.conversation.standalone("What did he say?") == "Who is Shalom? What did he say?"

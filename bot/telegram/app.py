@@ -103,6 +103,8 @@ def build_application(settings: Settings, token: str, api_base: str) -> NewsAppl
     )
     application.add_handler(CallbackQueryHandler(handlers.sources_page, pattern=CALLBACK_PATTERN))
     admin.register(application)
+    # after every command handler: a command none of them took
+    application.add_handler(MessageHandler(filters.COMMAND & ADDRESSED, handlers.unknown_command))
     application.add_handler(TypeHandler(Update, shared.save_chat), group=1)
     application.add_error_handler(handlers.on_error)
     return application

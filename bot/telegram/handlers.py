@@ -4,11 +4,13 @@ import asyncio
 import contextlib
 import logging
 
-from telegram import BotCommand, Message, Update
-from telegram.error import NetworkError, RetryAfter, TelegramError
+from telegram import BotCommand, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot.answer import NOT_FOUND, Answer
+from bot.conversation import Conversation
 from bot.telegram.access import is_addressed, is_allowed, question_text
 from bot.telegram.citations import page_markup, page_text, parse_callback, sources_button
 from bot.telegram.delivery import edit_html, reply_html, typing
@@ -24,7 +26,7 @@ COMMANDS = [
     BotCommand("start", "What I know and how to ask"),
     BotCommand("help", "Usage and example questions"),
     BotCommand("sources", "Sources of the last answer"),
-    BotCommand("reset", "Forget this chat's conversation"),
+    BotCommand("reset", "Forget our conversation"),
     BotCommand("stats", "Articles and dates in the index"),
 ]
 EMPTY_INDEX = (
@@ -44,11 +46,16 @@ Follow-up questions use this chat's last few questions, so "What did he say next
 • What did the foreign minister say about terrorism?
 • Why did the company recall the cars?
 
-In a group, mention me or reply to one of my messages.
+In a group, mention me or reply to one of my messages; each member has their own \
+conversation with me there.
 
+/start: what I know
+/help: this message
 /sources: the sources of the last answer
-/reset: forget this conversation
+/reset: forget our conversation (in a group, only yours)
 /stats: what the index holds"""
+UNKNOWN_COMMAND = "Unknown command {command}; /help lists what I can do."
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 def _message(update: Update) -> Message:
@@ -98,10 +105,17 @@ async def start(update: Update, context: Context) -> None:
             else ""
         )
         known = f"I know {stats.articles} articles{span}."
-    await _message(update).reply_html(
+    message = _message(update)
+    how = (
+        "Just send me a question"
+        if message.chat.type == ChatType.PRIVATE
+        else f"In this group, mention me (@{escape(context.bot.username or '')}) in your "
+        "question or reply to one of my messages"
+    )
+    await message.reply_html(
         "Hello! I answer questions about the news with sentences quoted from the articles "
         f"I have read, each linked to its source.\n\n{escape(known)}\n\n"
-        "Just send me a question; /help shows examples."
+        f"{how}; /help shows examples."
     )
 
 
@@ -124,9 +138,28 @@ async def stats(update: Update, context: Context) -> None:
 
 
 async def reset(update: Update, context: Context) -> None:
-    """Forget this chat's conversation."""
-    _chat_data(context).forget()
-    await _message(update).reply_text("Done: I've forgotten our conversation.")
+    """Forget the conversation: the whole chat's in private, only the sender's in a group."""
+    message, chat = _message(update), _chat_data(context)
+    chat.asker = _asker(update)
+    private = message.chat.type == ChatType.PRIVATE
+    chat.forget(everything=private)
+    done = "our conversation" if private else "our conversation (yours only; others keep theirs)"
+    await message.reply_text(f"Done: I've forgotten {done}.")
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    """Hint at /help for a command the bot doesn't have (in groups, only when named)."""
+    message = _message(update)
+    command, _, target = (message.text or "").split(maxsplit=1)[0].partition("@")
+    if target or message.chat.type == ChatType.PRIVATE:  # "/foo" in a group may be another bot's
+        await message.reply_text(UNKNOWN_COMMAND.format(command=command))
+
+
+def _asker(update: Update) -> int:
+    """Whose conversation an update belongs to: its sender's (the chat's, without one)."""
+    if update.effective_user is not None:
+        return update.effective_user.id
+    return update.effective_chat.id if update.effective_chat else 0
 
 
 async def sources(update: Update, context: Context) -> None:
@@ -164,6 +197,12 @@ async def question(update: Update, context: Context) -> None:
         return
     user.warned = False
     chat = _chat_data(context)
+    chat.asker = asker
+    history = context.bot_data.settings.answer.history_turns
+    prompt = (chat.conversation or Conversation(history)).clarification(text)
+    if prompt is not None:  # nothing to search for: no retrieval, no turn, no Sources
+        await message.reply_text(prompt, do_quote=True)
+        return
     if context.bot_data.streams:
         await stream_answer(message, context, text, chat)
         return
@@ -195,10 +234,36 @@ async def sources_page(update: Update, context: Context) -> None:
     page = min(max(request.page, 1), len(answer.citations))
     html, plain = page_text(answer.citations, page)
     markup = page_markup(request.turn, page, len(answer.citations))
-    if request.opens_pager and isinstance(query.message, Message):
-        await reply_html(query.message, html, plain, markup=markup, quote=True)
-    else:
+    if not request.opens_pager or not isinstance(query.message, Message):
         await edit_html(query, html, plain, markup)
+        return
+    chat = _chat_data(context)
+    card = chat.pagers.get(request.turn)
+    if card is not None and await _show_card(context, query.message.chat_id, card, html, markup):
+        return
+    sent = await reply_html(query.message, html, plain, markup=markup, quote=True)
+    chat.pagers[request.turn] = sent.message_id
+
+
+async def _show_card(
+    context: Context, chat_id: int, card: int, html: str, markup: InlineKeyboardMarkup | None
+) -> bool:
+    """Turn an answer's open Sources card back to page 1; False when it is gone."""
+    try:
+        await context.bot.edit_message_text(
+            html,
+            chat_id=chat_id,
+            message_id=card,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+            link_preview_options=_NO_PREVIEW,
+        )
+    except BadRequest as error:
+        if "message is not modified" in error.message.lower():
+            return True
+        log.info("the open Sources card %s can't be edited (%s); sending a new one", card, error)
+        return False
+    return True
 
 
 async def on_error(update: object, context: Context) -> None:

@@ -1,9 +1,9 @@
 """Chat state that survives a turn going to another replica, in one SQLite file.
 
-`SessionStore` keeps every chat's state (conversation, answers behind Sources buttons)
-as JSON by chat id, and a sliding one-minute window of each user's questions, in the
-file `telegram.state_file`, in a directory all replicas share. SQLite in WAL mode lets
-readers run while one writer writes, and `BEGIN IMMEDIATE` makes the rate-limit
+`SessionStore` keeps every chat's state (conversations, answers behind Sources buttons,
+open Sources cards) as JSON by chat id, and a sliding one-minute window of each user's
+questions, in the file `telegram.state_file`, in a directory all replicas share. SQLite
+in WAL mode lets readers run while one writer writes, and `BEGIN IMMEDIATE` makes the rate-limit
 check-and-count atomic across processes. A shared directory must be a local disk or a
 volume several containers mount on one host: SQLite's locking is not reliable over
 NFS, so replicas on several hosts need a network store instead.
@@ -110,33 +110,48 @@ class SessionStore:
 
 def chat_state(chat: ChatData) -> dict[str, Any]:
     """A chat's state as JSON-ready data."""
-    turns = list(chat.conversation.turns) if chat.conversation is not None else []
     return {
         "turns": chat.turns,
         "refused": chat.refused,
         "answers": {str(n): a.model_dump(mode="json") for n, a in chat.answers.items()},
-        "conversation": [
-            {
-                "question": t.question,
-                "standalone": t.standalone,
-                "answer": t.answer.model_dump(mode="json"),
-            }
-            for t in turns
-        ],
+        "pagers": {str(n): message_id for n, message_id in chat.pagers.items()},
+        "conversations": {
+            str(asker): [
+                {
+                    "question": t.question,
+                    "standalone": t.standalone,
+                    "answer": t.answer.model_dump(mode="json"),
+                }
+                for t in conversation.turns
+            ]
+            for asker, conversation in chat.conversations.items()
+        },
     }
 
 
-def restore_chat(chat: ChatData, state: dict[str, Any], history_turns: int) -> None:
-    """Replace a chat's in-memory state with saved state."""
+def restore_chat(
+    chat: ChatData, state: dict[str, Any], history_turns: int, chat_id: int = 0
+) -> None:
+    """Replace a chat's in-memory state with saved state.
+
+    State saved before conversations were kept per member has one "conversation"; it
+    becomes the conversation of the chat's own id, which is the user's in a private chat.
+    """
     chat.turns = int(state.get("turns", 0))
     chat.refused = bool(state.get("refused", False))
     chat.answers = {int(n): Answer.model_validate(a) for n, a in state["answers"].items()}
-    conversation = Conversation(history_turns)
-    for t in state.get("conversation", []):
-        conversation.turns.append(
-            Turn(t["question"], t["standalone"], Answer.model_validate(t["answer"]))
-        )
-    chat.conversation = conversation
+    chat.pagers = {int(n): int(m) for n, m in state.get("pagers", {}).items()}
+    saved = state.get("conversations", {})
+    if "conversation" in state:
+        saved = {str(chat_id): state["conversation"], **saved}
+    chat.conversations = {}
+    for asker, turns in saved.items():
+        conversation = Conversation(history_turns)
+        for t in turns:
+            conversation.turns.append(
+                Turn(t["question"], t["standalone"], Answer.model_validate(t["answer"]))
+            )
+        chat.conversations[int(asker)] = conversation
 
 
 async def load_chat(update: Update, context: Context) -> None:
@@ -148,7 +163,7 @@ async def load_chat(update: Update, context: Context) -> None:
     # off the loop: the store's lock may be held by a write waiting on another replica
     state = await asyncio.to_thread(data.sessions.load_chat, chat.id)
     if state is not None:
-        restore_chat(context.chat_data, state, data.settings.answer.history_turns)
+        restore_chat(context.chat_data, state, data.settings.answer.history_turns, chat.id)
 
 
 async def save_chat(update: Update, context: Context) -> None:

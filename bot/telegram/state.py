@@ -102,19 +102,36 @@ class BotData:
     def _in_conversation(self, chat: "ChatData") -> tuple[AnsweringService, Conversation]:
         """The service and the chat's conversation (started if new)."""
         service = self.service()
-        if chat.conversation is None:
-            chat.conversation = service.new_conversation()
-        return service, chat.conversation
+        conversation = chat.conversation
+        if conversation is None:
+            conversation = chat.conversation = service.new_conversation()
+        return service, conversation
 
 
 class ChatData:
-    """One chat's conversation and its recent answers, by turn number."""
+    """One chat's conversations and its recent answers, by turn number.
+
+    A private chat has one conversation; in a group each member has their own, so one
+    member's questions (or /reset) never change what another's follow-ups lean on.
+    `asker` is the member the current update is from (set by the handler, not saved).
+    """
 
     def __init__(self) -> None:
-        self.conversation: Conversation | None = None
+        self.conversations: dict[int, Conversation] = {}
+        self.asker = 0
         self.answers: dict[int, Answer] = {}
+        self.pagers: dict[int, int] = {}  # turn -> message id of its open Sources card
         self.turns = 0
         self.refused = False
+
+    @property
+    def conversation(self) -> Conversation | None:
+        """The current asker's conversation, if they have one."""
+        return self.conversations.get(self.asker)
+
+    @conversation.setter
+    def conversation(self, conversation: Conversation) -> None:
+        self.conversations[self.asker] = conversation
 
     def remember(self, answer: Answer) -> int:
         """Keep an answer for its Sources button; returns its turn number."""
@@ -122,17 +139,21 @@ class ChatData:
         self.answers[self.turns] = answer
         for old in [t for t in self.answers if t <= self.turns - KEPT_ANSWERS]:
             del self.answers[old]
+            self.pagers.pop(old, None)
         return self.turns
 
     def last(self) -> tuple[int, Answer] | None:
         """The latest answer and its turn number."""
         return (self.turns, self.answers[self.turns]) if self.turns in self.answers else None
 
-    def forget(self) -> None:
-        """Forget the conversation and the answers."""
-        if self.conversation is not None:
-            self.conversation.clear()
+    def forget(self, everything: bool = True) -> None:
+        """Forget the asker's conversation; with `everything`, every conversation and answer."""
+        if not everything:
+            self.conversations.pop(self.asker, None)
+            return
+        self.conversations.clear()
         self.answers.clear()
+        self.pagers.clear()
 
 
 class UserData:
