@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from index.articles import Article
-from index.ingest.loaders import LoadProblem, find_files, load_file
+from index.ingest.loaders import LoadNote, LoadProblem, find_files, load_file
 
 LIMIT = 1_000_000
 
@@ -24,7 +24,7 @@ business during the busiest season of the year.</p></article>
 <footer>Copyright Coast Daily. Cookie settings.</footer></body></html>"""
 
 
-def load(path: Path) -> list[Article | LoadProblem]:
+def load(path: Path) -> list[Article | LoadProblem | LoadNote]:
     return list(load_file(path, LIMIT))
 
 
@@ -98,14 +98,11 @@ def test_bad_inputs_each_get_a_clear_problem(tmp_path: Path) -> None:
     empty.write_text("  \n")
     binary = tmp_path / "image.txt"
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
-    latin = tmp_path / "latin.txt"
-    latin.write_bytes("Caf\xe9 au lait. Another sentence.".encode("latin-1"))
     big = tmp_path / "big.txt"
     big.write_text("word " * 300_000)
     cases = {
         empty: "empty file",
         binary: "binary file, not text",
-        latin: "not valid UTF-8 (byte 3); convert the file to UTF-8",
         big: "file is 1.5 MB, over the 1 MB limit (raise ingest.max_file_mb to allow it)",
     }
     for path, reason in cases.items():
@@ -131,10 +128,79 @@ def test_find_files_walks_directories_and_reports_missing_paths(tmp_path: Path) 
         "sub/c.html",
         "sub/d.jsonl",
     ]
-    assert [p.reason.split(" (")[0] for p in problems] == [
-        "no such file or directory",
-        "unsupported file type",
+    assert [str(p) for p in problems] == [
+        f"{tmp_path}: 2 files of unsupported type .pdf: f.pdf, sub/skip.pdf",
+        f"{tmp_path / 'missing.txt'}: no such file or directory",
+        f"{tmp_path / 'f.pdf'}: unsupported file type (use .htm, .html, .json, .jsonl, "
+        ".markdown, .md, .ndjson, .txt)",
     ]
+
+
+def test_a_folder_with_many_unsupported_files_is_one_line_per_type(tmp_path: Path) -> None:
+    for i in range(8):
+        (tmp_path / f"scan-{i}.pdf").write_bytes(b"%PDF")
+    files, problems = find_files([tmp_path])
+    assert files == []
+    assert [p.reason for p in problems] == [
+        "8 files of unsupported type .pdf: scan-0.pdf, scan-1.pdf, scan-2.pdf, scan-3.pdf, "
+        "scan-4.pdf and 3 more"
+    ]
+
+
+def test_text_in_another_encoding_is_decoded_and_noted(tmp_path: Path) -> None:
+    cases = {
+        "latin.txt": ("Caf\xe9 au lait. Another sentence.", "latin-1", "cp1252 (Western European)"),
+        "quotes.md": (
+            "\u201cZ\u00fcrich\u2019s mayor\u201d said \u2013 ok.",
+            "cp1252",
+            "cp1252 (Western European)",
+        ),
+        "ru.txt": (
+            "\u041f\u0440\u0438\u0432\u0435\u0442, \u043a\u0430\u043a \u0434\u0435\u043b\u0430? "
+            "\u0412\u0441\u0451 \u0445\u043e\u0440\u043e\u0448\u043e.",
+            "cp1251",
+            "cp1251 (Cyrillic)",
+        ),
+        "wide.txt": ("Harbour reopens. Boats return.", "utf-16", "utf_16"),
+    }
+    for name, (text, encoding, used) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(text.encode(encoding))
+        note, article = load(path)
+        assert isinstance(note, LoadNote) and isinstance(article, Article)
+        assert str(note) == f"{path}: not UTF-8; read as {used}"
+        assert article.text == text
+    (tmp_path / "plain.txt").write_text("Caf\u00e9 in UTF-8. Fine.")
+    (article,) = load(tmp_path / "plain.txt")
+    assert isinstance(article, Article)
+
+
+def test_records_with_a_url_but_no_source_get_its_publisher(tmp_path: Path) -> None:
+    path = tmp_path / "news.jsonl"
+    rows = [
+        {"text": "A.", "url": "https://www.usatoday.com/story/news/2023/01/02/x/1/"},
+        {"text": "B.", "url": "https://www.theweek.co.uk/news/959999/x"},
+        {"text": "C.", "url": "https://news.example.org/2023/a"},
+        {"text": "D.", "url": "https://www.cnn.com/x", "source": "Given"},
+        {"text": "E."},
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    assert [a.source for a in load(path)] == [  # type: ignore[union-attr]
+        "USA Today",
+        "The Week",
+        "example.org",
+        "Given",
+        None,
+    ]
+    page = tmp_path / "page.html"
+    page.write_text(
+        PAGE.replace(
+            "<head>",
+            '<head><link rel="canonical" href="https://www.nytimes.com/2023/02/03/harbour.html">',
+        )
+    )
+    (article,) = load(page)
+    assert isinstance(article, Article) and article.source == "The New York Times"
 
 
 def test_record_without_title_takes_its_url_slug_and_date(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from harness.newsbot import SAMPLE
 
 from index.ingest.metadata import date_from_filename, parse_header
+from index.ingest.publishers import publisher_from_url, registrable_domain
 
 
 def test_seed_header_gives_title_date_and_byline() -> None:
@@ -56,3 +57,19 @@ def test_title_and_date_from_a_news_url() -> None:
     assert title_from_url(usat) == "Pope funeral what we know"
     assert title_from_url("https://example.org/a/b") is None
     assert date_from_url("https://example.org/a/b") is None
+
+
+def test_publisher_from_url_names_known_sites_else_the_domain() -> None:
+    cases = {
+        "https://www.usatoday.com/story/news/2023/01/02/x/1/": "USA Today",
+        "https://edition.cnn.com/2023/01/02/world/x/index.html": "CNN",
+        "https://abcnews.go.com/US/x": "ABC News",
+        "https://www.bbc.co.uk/news/x": "BBC",
+        "https://www.theweek.co.uk/news/1/x": "The Week",
+        "https://www.example-gazette.org/a": "example-gazette.org",
+        "https://news.regional.co.uk/a": "regional.co.uk",
+        "http://127.0.0.1:8000/a": None,
+        "not a url": None,
+    }
+    assert {url: publisher_from_url(url) for url in cases} == cases
+    assert registrable_domain("WWW.Example.COM.") == "example.com"

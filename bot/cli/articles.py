@@ -28,8 +28,10 @@ def ingest(settings: Settings, paths: tuple[str, ...]) -> None:
     with RichIngestProgress() as progress:
         report = ingest_paths(settings, files, progress, articles)
     report.problems[:0] = problems
-    for problem in report.problems:
+    for problem in report.problems + report.duplicates:  # duplicates are warnings only
         click.echo(f"skipped {problem}", err=True)
+    for note in report.notes:
+        click.echo(f"note {note}", err=True)
     click.echo(report.summary())
     if report.problems:
         sys.exit(1)

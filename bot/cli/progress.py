@@ -23,24 +23,28 @@ if TYPE_CHECKING:
 
 
 class RichIngestProgress:
-    """Implements `index.ingest.IngestProgress` on a rich progress display (stderr)."""
+    """Implements `index.ingest.IngestProgress` on a rich progress display (stderr):
+    files done, and chunks embedded out of those cut so far, which moves within a file."""
 
     def __init__(self) -> None:
         console = Console(stderr=True)
         self.progress = Progress(
-            TextColumn("[bold]ingest"),
+            TextColumn("[bold]{task.description:<6}"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("files · {task.fields[articles]} articles · {task.fields[chunks]} chunks"),
-            TextColumn("· {task.fields[rate]:.0f} chunks/s"),
+            TextColumn("{task.fields[detail]}"),
             TimeElapsedColumn(),
             console=console,
             transient=True,
             disable=not console.is_terminal,
         )
-        self.task = self.progress.add_task("ingest", total=None, articles=0, chunks=0, rate=0.0)
+        self.task = self.progress.add_task("ingest", total=None, detail="files")
+        self.embedding = self.progress.add_task(
+            "embed", total=0, detail="chunks embedded", visible=False
+        )
         self.articles = 0
         self.chunks = 0
+        self.rate = 0.0
 
     def __enter__(self) -> "RichIngestProgress":
         self.progress.start()
@@ -62,13 +66,24 @@ class RichIngestProgress:
 
     def article_done(self) -> None:
         self.articles += 1
-        self.progress.update(self.task, articles=self.articles)
+        self._show_counts()
+
+    def chunks_planned(self, count: int) -> None:
+        total = (self.progress.tasks[self.embedding].total or 0) + count
+        self.progress.update(self.embedding, total=total, visible=True)
+
+    def chunks_embedded(self, count: int) -> None:
+        self.progress.advance(self.embedding, count)
 
     def chunks_stored(self, count: int) -> None:
         self.chunks += count
-        elapsed = self.progress.tasks[0].elapsed or 0.0
-        rate = self.chunks / elapsed if elapsed else 0.0
-        self.progress.update(self.task, chunks=self.chunks, rate=rate)
+        elapsed = self.progress.tasks[self.task].elapsed or 0.0
+        self.rate = self.chunks / elapsed if elapsed else 0.0
+        self._show_counts()
+
+    def _show_counts(self) -> None:
+        detail = f"files · {self.articles} articles · {self.chunks} chunks · {self.rate:.0f}/s"
+        self.progress.update(self.task, detail=detail)
 
 
 @contextmanager

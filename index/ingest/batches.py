@@ -1,9 +1,12 @@
 """Ingest: load articles, skip the unchanged, chunk, embed in batches and store.
 
-Embedding is the slow part, so it runs on the calling thread in large batches while a
-writer thread stores the previous batch. A changed article has all its old chunks
-deleted before its new ones land; chunk 0, which marks an article complete, is
-written last.
+Embedding is the slow part (a 3 MB file is some 3,000 chunks and minutes of CPU), so
+it runs on the calling thread in large batches, encoded in steps of `EMBED_STEP`
+chunks that are reported as progress, while a writer thread stores the previous batch.
+A changed article has all its old chunks deleted before its new ones land; chunk 0,
+which marks an article complete, is written last. An article whose text (whitespace
+aside) is already in the index, or earlier in the same run, is a duplicate: it is
+skipped with a warning.
 """
 
 import itertools
@@ -18,15 +21,23 @@ from typing import Protocol
 from index.articles import Article, derived_id
 from index.embedding.models import DocumentEncoder
 from index.ingest.chunking import Chunk, Chunker
-from index.ingest.loaders import LoadProblem, find_files, load_file
+from index.ingest.loaders import LoadNote, LoadProblem, find_files, load_file
+from index.ingest.publishers import publisher_from_url
 from index.store.chunks import ChunkStore
-from index.store.schema import StoredArticle, chunk_id, chunk_metadata
+from index.store.schema import StoredArticle, chunk_id, chunk_metadata, text_hash
 
 log = logging.getLogger(__name__)
+EMBED_STEP = 64  # chunks per call of the encoder, and per progress report
 
 
 class IngestProgress(Protocol):
-    """What a front end is told as ingest proceeds."""
+    """What a front end is told as ingest proceeds.
+
+    Two more callbacks are optional, called when the front end has them:
+    `chunks_planned(count)` when an article has been cut into `count` chunks, and
+    `chunks_embedded(count)` after every step of the encoder, so progress shows within
+    a big file.
+    """
 
     def files_found(self, count: int) -> None: ...
     def file_done(self, path: Path) -> None: ...
@@ -51,6 +62,8 @@ class IngestReport:
     chunks: int = 0
     seconds: float = 0.0
     problems: list[LoadProblem] = field(default_factory=list)
+    notes: list[LoadNote] = field(default_factory=list)
+    duplicates: list[LoadProblem] = field(default_factory=list)
 
     def summary(self) -> str:
         """The one-line summary printed at the end."""
@@ -59,6 +72,9 @@ class IngestReport:
             f"{self.new} new, {self.updated} updated, {self.unchanged} unchanged; "
             f"{self.chunks} chunks in {self.seconds:.1f}s ({rate:.0f} chunks/s)"
         )
+        if self.duplicates:
+            count = len(self.duplicates)
+            line += f"; {count} duplicate{'s' * (count != 1)} skipped"
         if self.problems:
             line += f"; {len(self.problems)} problem{'s' * (len(self.problems) != 1)}"
         return line
@@ -100,18 +116,17 @@ class Ingestor:
         """
         started = time.perf_counter()
         report = IngestReport()
-        files, report.problems = find_files(paths)
+        files, report.problems = find_files(paths, exclude=[self.store.data_dir])
         self.progress.files_found(len(files))
         stored = self.store.articles()
         plan = _Plan(stored, report)
-        loaded = itertools.chain(self._load(files, report), articles)
-        chunked = ((article, self.chunker.chunk(article)) for article in plan.changed(loaded))
+        given = (_with_publisher(article) for article in articles)
+        loaded = itertools.chain(self._load(files, report), given)
+        chunked = (self._chunk(article) for article in plan.changed(loaded))
         with ThreadPoolExecutor(1, thread_name_prefix="chunk-writer") as writer:
             last_write: Future[None] | None = None
             for batch, starting in _batches(chunked, self.encode_batch, self.progress):
-                vectors = self.encoder.embeddings.embed_documents(
-                    [item.chunk.embed_text for item in batch]
-                )
+                vectors = self._embed([item.chunk.embed_text for item in batch])
                 if last_write:
                     last_write.result()
                 last_write = writer.submit(self._write, batch, vectors, starting, plan.replaced)
@@ -126,9 +141,26 @@ class Ingestor:
             for item in load_file(path, self.max_file_bytes):
                 if isinstance(item, LoadProblem):
                     report.problems.append(item)
+                elif isinstance(item, LoadNote):
+                    report.notes.append(item)
                 else:
                     yield item
             self.progress.file_done(path)
+
+    def _chunk(self, article: Article) -> tuple[Article, list[Chunk]]:
+        chunks = self.chunker.chunk(article)
+        getattr(self.progress, "chunks_planned", _ignore)(len(chunks))
+        return article, chunks
+
+    def _embed(self, texts: list[str]) -> list[list[float]]:
+        """Embed in steps of `EMBED_STEP`, reporting each, so a big batch shows progress."""
+        embedded = getattr(self.progress, "chunks_embedded", _ignore)
+        vectors: list[list[float]] = []
+        for first in range(0, len(texts), EMBED_STEP):
+            step = texts[first : first + EMBED_STEP]
+            vectors.extend(self.encoder.embeddings.embed_documents(step))
+            embedded(len(step))
+        return vectors
 
     def _write(
         self,
@@ -160,6 +192,7 @@ class _Plan:
         self.report = report
         self.seen: dict[str, str] = {}
         self.replaced: dict[str, list[str]] = {}
+        self.texts = {a.text_hash: a.id for a in stored.values() if a.text_hash}
 
     def changed(self, articles: Iterable[Article]) -> Iterator[Article]:
         """Yield the articles that need writing; count the rest."""
@@ -176,6 +209,12 @@ class _Plan:
                 self.report.unchanged += 1
                 continue
             previous_id = self.by_origin.get(article.origin)
+            same_text = self.texts.setdefault(text_hash(article.text), article.id)
+            if same_text not in (article.id, previous_id):
+                self.report.duplicates.append(
+                    LoadProblem(article.origin, f"same text as article '{same_text}'")
+                )
+                continue
             if previous_id and previous_id != article.id:
                 self.replaced[article.id] = [previous_id]
             if old or previous_id:
@@ -192,6 +231,17 @@ class _Plan:
         if taken_by is None or taken_by == article.origin:
             return article
         return replace(article, id=f"{article.id}-{derived_id(article.origin)[:6]}")
+
+
+def _with_publisher(article: Article) -> Article:
+    """An article with a URL but no publisher gets the one its URL names."""
+    if article.source or not article.url:
+        return article
+    return replace(article, source=publisher_from_url(article.url))
+
+
+def _ignore(count: int) -> None:
+    """The optional progress callback a front end doesn't have."""
 
 
 def _batches(

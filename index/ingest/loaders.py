@@ -1,17 +1,22 @@
 """Turn files into `Article`s: plain text, Markdown, HTML and JSON/JSON Lines.
 
 Every problem with an input becomes a `LoadProblem` naming the file (and line), and
-loading carries on with the rest.
+loading carries on with the rest. What a user should know about a file that was still
+loaded (the encoding it was read with) becomes a `LoadNote`. Which suffixes are read
+is the data in `LOADERS`; files of other types in a folder are reported, one line per
+type.
 """
 
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from index.articles import Article, derived_id, slugify
+from index.ingest.encodings import decode_text
 from index.ingest.metadata import (
     date_from_filename,
     date_from_url,
@@ -19,12 +24,10 @@ from index.ingest.metadata import (
     parse_header,
     title_from_url,
 )
+from index.ingest.publishers import publisher_from_url
 
-TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
-HTML_SUFFIXES = {".html", ".htm"}
-JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
-SUPPORTED = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
 _RECORD_FIELDS = ("text", "title", "date", "url", "source", "author", "doc_id")
+_NAMES_SHOWN = 5  # unsupported files named per line, then "and N more"
 
 
 @dataclass(frozen=True)
@@ -38,31 +41,73 @@ class LoadProblem:
         return f"{self.location}: {self.reason}"
 
 
-def find_files(paths: Iterable[Path]) -> tuple[list[Path], list[LoadProblem]]:
-    """Expand files and directories (recursively) into the supported files to load."""
+@dataclass(frozen=True)
+class LoadNote:
+    """Something worth knowing about a file that was still ingested."""
+
+    location: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}"
+
+
+Loaded = Article | LoadProblem | LoadNote
+
+
+def find_files(
+    paths: Iterable[Path], exclude: Iterable[Path] = ()
+) -> tuple[list[Path], list[LoadProblem]]:
+    """Expand files and directories (recursively) into the supported files to load.
+
+    Files of other types inside a directory are reported in one line per type;
+    directories in `exclude` (the index's own data directory) are not walked.
+    """
+    skip = {p.resolve() for p in exclude}
     files: list[Path] = []
     problems: list[LoadProblem] = []
     for path in paths:
         if path.is_dir():
+            unsupported: dict[str, list[str]] = defaultdict(list)
             for root, dirs, names in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                files.extend(
-                    Path(root) / n
-                    for n in sorted(names)
-                    if not n.startswith(".") and Path(n).suffix.lower() in SUPPORTED
+                dirs[:] = sorted(
+                    d
+                    for d in dirs
+                    if not d.startswith(".") and (Path(root) / d).resolve() not in skip
                 )
+                for name in sorted(n for n in names if not n.startswith(".")):
+                    file = Path(root) / name
+                    if file.suffix.lower() in LOADERS:
+                        files.append(file)
+                    else:
+                        unsupported[file.suffix.lower()].append(file.relative_to(path).as_posix())
+            problems.extend(
+                _unsupported(path, kind, names) for kind, names in sorted(unsupported.items())
+            )
         elif path.is_file():
-            if path.suffix.lower() in SUPPORTED:
+            if path.suffix.lower() in LOADERS:
                 files.append(path)
             else:
-                kinds = ", ".join(sorted(SUPPORTED))
+                kinds = ", ".join(sorted(LOADERS))
                 problems.append(LoadProblem(str(path), f"unsupported file type (use {kinds})"))
         else:
             problems.append(LoadProblem(str(path), "no such file or directory"))
     return files, problems
 
 
-def load_file(path: Path, max_bytes: int) -> Iterator[Article | LoadProblem]:
+def _unsupported(folder: Path, suffix: str, names: list[str]) -> LoadProblem:
+    """One line for the files of one unsupported type found in a folder."""
+    count = len(names)
+    kind = suffix or "(no extension)"
+    shown = ", ".join(names[:_NAMES_SHOWN])
+    more = f" and {count - _NAMES_SHOWN} more" if count > _NAMES_SHOWN else ""
+    plural = "s" * (count != 1)
+    return LoadProblem(
+        str(folder), f"{count} file{plural} of unsupported type {kind}: {shown}{more}"
+    )
+
+
+def load_file(path: Path, max_bytes: int) -> Iterator[Loaded]:
     """Yield the articles in one file, and a problem for anything unusable."""
     try:
         size = path.stat().st_size
@@ -81,27 +126,20 @@ def load_file(path: Path, max_bytes: int) -> Iterator[Article | LoadProblem]:
     if not data.strip():
         yield LoadProblem(str(path), "empty file")
         return
-    if b"\x00" in data[:8192]:
+    loader = LOADERS[path.suffix.lower()]
+    if loader.reads_bytes:
+        yield from loader.load(path, data)
+        return
+    decoded = decode_text(data) if b"\x00" not in data[:8192] or data[:2] in _UTF16_BOMS else None
+    if decoded is None:
         yield LoadProblem(str(path), "binary file, not text")
         return
-    suffix = path.suffix.lower()
-    if suffix in HTML_SUFFIXES:
-        yield from _load_html(path, data)
-        return
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        yield LoadProblem(
-            str(path), f"not valid UTF-8 (byte {exc.start}); convert the file to UTF-8"
-        )
-        return
-    if suffix in JSON_SUFFIXES:
-        yield from _load_json(path, text)
-    else:
-        yield from _load_text(path, text)
+    if note := decoded.note():
+        yield LoadNote(str(path), note)
+    yield from loader.load(path, decoded.text)
 
 
-def _load_text(path: Path, text: str) -> Iterator[Article | LoadProblem]:
+def _load_text(path: Path, text: str) -> Iterator[Loaded]:
     """A plain-text or Markdown article, with metadata from its header lines."""
     header = parse_header(text)
     body = text[header.body_start :]
@@ -121,7 +159,7 @@ def _load_text(path: Path, text: str) -> Iterator[Article | LoadProblem]:
     )
 
 
-def _load_html(path: Path, data: bytes) -> Iterator[Article | LoadProblem]:
+def _load_html(path: Path, data: bytes) -> Iterator[Loaded]:
     """The main text and metadata of a web page, extracted by trafilatura."""
     import trafilatura
 
@@ -140,14 +178,16 @@ def _load_html(path: Path, data: bytes) -> Iterator[Article | LoadProblem]:
         origin=str(path.resolve()),
         date=(parse_date(meta["date"], dayfirst=False) if meta.get("date") else None)
         or date_from_filename(path.name),
-        source=meta.get("sitename") or meta.get("hostname"),
+        source=_site_name(meta.get("sitename"))
+        or _publisher(meta.get("url"))
+        or meta.get("hostname"),
         url=meta.get("url"),
         author=meta.get("author"),
         id_from_filename=True,
     )
 
 
-def _load_json(path: Path, text: str) -> Iterator[Article | LoadProblem]:
+def _load_json(path: Path, text: str) -> Iterator[Loaded]:
     """Records from a JSON array/object, or one record per line of JSON Lines."""
     stripped = text.lstrip()
     if path.suffix.lower() == ".json" and stripped[:1] in "[{":
@@ -166,7 +206,7 @@ def _load_json(path: Path, text: str) -> Iterator[Article | LoadProblem]:
     yield from _load_json_lines(path, text)
 
 
-def _load_json_lines(path: Path, text: str) -> Iterator[Article | LoadProblem]:
+def _load_json_lines(path: Path, text: str) -> Iterator[Loaded]:
     """One record per line; a malformed line is reported by number and skipped."""
     for lineno, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -205,7 +245,40 @@ def _record_to_article(record: Any, path: Path, location: str) -> Article | Load
         origin=url or f"{path.resolve()}#{doc_id}",
         date=(parse_date(raw_date, dayfirst=False) if raw_date else None)
         or (date_from_url(url) if url else None),
-        source=meta["source"],
+        source=meta["source"] or _publisher(url),
         url=url,
         author=meta["author"],
     )
+
+
+def _site_name(name: str | None) -> str | None:
+    """trafilatura's site name, unless it is only a host name ('nytimes.com')."""
+    return None if not name or ("." in name and " " not in name.strip()) else name
+
+
+def _publisher(url: str | None) -> str | None:
+    """The publisher a URL names, for records that don't say."""
+    return publisher_from_url(url) if url else None
+
+
+@dataclass(frozen=True)
+class Loader:
+    """How files of one type are read: from their bytes, or from their decoded text."""
+
+    load: Callable[[Path, Any], Iterator[Loaded]]
+    reads_bytes: bool = False
+
+
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# Suffix -> loader. A new format (issue #14: .pdf, .docx) is a new entry here.
+LOADERS: dict[str, Loader] = {
+    ".txt": Loader(_load_text),
+    ".md": Loader(_load_text),
+    ".markdown": Loader(_load_text),
+    ".html": Loader(_load_html, reads_bytes=True),
+    ".htm": Loader(_load_html, reads_bytes=True),
+    ".json": Loader(_load_json),
+    ".jsonl": Loader(_load_json),
+    ".ndjson": Loader(_load_json),
+}
+SUPPORTED = set(LOADERS)

@@ -2,12 +2,14 @@
 
 Chunk metadata (all scalar, as Chroma requires):
     article_id, title, date, source, url, author, origin, content_hash,
+    text_hash (of the article's text alone, whitespace normalised, to find duplicates),
     chunk_index, chunk_count, start, end, and `day` (the date's ordinal, for date
     filters; absent when the article has no date)
 
 Chunk ids are `article_id:content_hash:index`, so a changed article gets new ids.
 """
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -28,6 +30,12 @@ class StoredArticle:
     origin: str
     content_hash: str
     chunks: int
+    text_hash: str = ""  # empty for articles stored before it was recorded
+
+
+def text_hash(text: str) -> str:
+    """A hash of an article's text alone, with runs of whitespace counted as one space."""
+    return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()[:16]
 
 
 def chunk_id(chunk: Chunk, content_hash: str) -> str:
@@ -47,6 +55,7 @@ def chunk_metadata(article: Article, chunk: Chunk, chunk_count: int) -> dict[str
         "author": article.author or "",
         "origin": article.origin,
         "content_hash": article.content_hash,
+        "text_hash": text_hash(article.text),
         "chunk_index": chunk.index,
         "chunk_count": chunk_count,
         "start": chunk.start,
@@ -75,4 +84,5 @@ def stored_article(meta: Any) -> StoredArticle:
         origin=str(meta.get("origin", "")),
         content_hash=str(meta.get("content_hash", "")),
         chunks=int(meta.get("chunk_count", 0)),
+        text_hash=str(meta.get("text_hash", "")),
     )
