@@ -17,7 +17,7 @@ import httpx
 import pytest
 from harness.newsbot import run_newsbot
 
-from bot.answer import Answer
+from bot.answer import Answer, dated
 from bot.config import ConfigError, Settings, load_settings
 from bot.llm.grounding import check
 from bot.llm.models import packaged_smollm
@@ -103,12 +103,8 @@ def assert_grounding_kept_or_replaced_correctly(
     else:
         assert answer.mode == "extractive-fallback"
         assert answer.notice and "not supported" in answer.notice
-        assert (
-            answer.text
-            == service.extractive.answer(
-                question, service.retrieve(question, k=service.settings.retrieval.k)
-            ).text
-        )
+        chunks = service.retrieve(question, k=service.settings.retrieval.k)
+        assert answer.text == dated(service.extractive.answer(question, chunks)).text
 
 
 @pytest.mark.parametrize(("question", "expected"), SEED)
