@@ -84,7 +84,8 @@ class LiveIndex:
             except StoreUnavailableError as exc:
                 log.warning("can't check the store for changes: %s", exc)
                 return False
-            self._retired.append((now, old.store))
+            if self.snapshot.store is not old.store:
+                self._retired.append((now, old.store))
             return True
 
     def _close_retired(self, now: float) -> None:

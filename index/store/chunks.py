@@ -80,16 +80,26 @@ class ChunkStore:
             ) from None
 
     def reopened(self) -> "ChunkStore":
-        """A new store object with a fresh client, which sees other processes' writes.
+        """A store whose client sees other processes' writes: a new one when embedded.
 
         An embedded client caches its vector segments, and Chroma shares one client
-        system per path within a process, so that cache is dropped first. Objects
-        still holding the old client keep working on what they saw.
+        system per path within a process, so that cache is dropped first; objects still
+        holding the old client keep working on what they saw. A server's client caches
+        nothing, so it is kept.
         """
-        if self.embedded:
-            from chromadb.api.client import SharedSystemClient
+        if not self.embedded:
+            return self
+        from chromadb.api.client import SharedSystemClient
 
+        # forget only this path's system: clear_system_cache() would orphan every other
+        # client's (a server client's open connections among them)
+        identifier = getattr(self.client, "_identifier", None)
+        systems = getattr(SharedSystemClient, "_identifier_to_system", None)
+        if identifier is None or not isinstance(systems, dict):
             SharedSystemClient.clear_system_cache()
+        else:
+            systems.pop(identifier, None)
+            getattr(SharedSystemClient, "_identifier_to_refcount", {}).pop(identifier, None)
         return ChunkStore(self.data_dir, create=False, backend=self.settings)
 
     def close(self) -> None:
