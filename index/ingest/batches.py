@@ -33,8 +33,7 @@ EMBED_STEP = 64  # chunks per call of the encoder, and per progress report
 class IngestProgress(Protocol):
     """What a front end is told as ingest proceeds.
 
-    Two more callbacks are optional, called when the front end has them:
-    `chunks_planned(count)` when an article has been cut into `count` chunks, and
+    `chunks_planned(count)` comes when an article has been cut into `count` chunks, and
     `chunks_embedded(count)` after every step of the encoder, so progress shows within
     a big file.
     """
@@ -42,6 +41,8 @@ class IngestProgress(Protocol):
     def files_found(self, count: int) -> None: ...
     def file_done(self, path: Path) -> None: ...
     def article_done(self) -> None: ...
+    def chunks_planned(self, count: int) -> None: ...
+    def chunks_embedded(self, count: int) -> None: ...
     def chunks_stored(self, count: int) -> None: ...
 
 
@@ -49,6 +50,8 @@ class _Silent:
     def files_found(self, count: int) -> None: ...
     def file_done(self, path: Path) -> None: ...
     def article_done(self) -> None: ...
+    def chunks_planned(self, count: int) -> None: ...
+    def chunks_embedded(self, count: int) -> None: ...
     def chunks_stored(self, count: int) -> None: ...
 
 
@@ -149,17 +152,16 @@ class Ingestor:
 
     def _chunk(self, article: Article) -> tuple[Article, list[Chunk]]:
         chunks = self.chunker.chunk(article)
-        getattr(self.progress, "chunks_planned", _ignore)(len(chunks))
+        self.progress.chunks_planned(len(chunks))
         return article, chunks
 
     def _embed(self, texts: list[str]) -> list[list[float]]:
         """Embed in steps of `EMBED_STEP`, reporting each, so a big batch shows progress."""
-        embedded = getattr(self.progress, "chunks_embedded", _ignore)
         vectors: list[list[float]] = []
         for first in range(0, len(texts), EMBED_STEP):
             step = texts[first : first + EMBED_STEP]
             vectors.extend(self.encoder.embeddings.embed_documents(step))
-            embedded(len(step))
+            self.progress.chunks_embedded(len(step))
         return vectors
 
     def _write(
@@ -238,10 +240,6 @@ def _with_publisher(article: Article) -> Article:
     if article.source or not article.url:
         return article
     return replace(article, source=publisher_from_url(article.url))
-
-
-def _ignore(count: int) -> None:
-    """The optional progress callback a front end doesn't have."""
 
 
 def _batches(
