@@ -124,11 +124,12 @@ def _timed_parts(service: Any, questions: list[str]) -> dict[str, list[float]]:
     calls: dict[str, list[float]] = defaultdict(list)
     retriever = service.retriever
     retriever.embeddings = _Timed(retriever.embeddings, "embed_query", calls)
+    snapshot = service.live.snapshot  # refresh_s keeps it for the run (no ingest meanwhile)
     search = "similarity_search_by_vector_with_relevance_scores"
-    _wrap(retriever.store, search, "chroma search", calls)
-    _wrap(retriever.store, "get", "chroma get (fetch)", calls)
-    if retriever.lexical is not None:
-        _wrap(retriever.lexical, "search", "bm25 search", calls)
+    _wrap(snapshot.vectors, search, "chroma search", calls)
+    _wrap(snapshot.vectors, "get", "chroma get (fetch)", calls)
+    if snapshot.lexical is not None:
+        _wrap(snapshot.lexical, "search", "bm25 search", calls)
     _wrap(service.answerer, "answer", "answer", calls)
     service.chain = build_chain(retriever, service.answerer)
     _wrap(service.store, "count", "store.count", calls)
