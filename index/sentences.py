@@ -28,15 +28,18 @@ _TITLES = frozenset(
 _BEFORE_NUMBER = frozenset(
     "no nos vol pp fig art sec ch ed jan feb mar apr jun jul aug sep sept oct nov dec".split()
 )
+# Patterns the extractive answerer shares: a lowercase start that is no brand name
+# ("s red-carpet", not "iPhone"), and the agencies of photo credits ("…/AFP/Getty Images").
+LOWERCASE_START = r"[a-z](?![a-z]*[A-Z])"
+PHOTO_AGENCIES = r"AFP|AP|Reuters|EPA|Shutterstock|Bloomberg"
 _LAST_WORD = re.compile(r"\.([A-Za-z]+)")  # the word before a final period, read backwards
-_CONTINUES = re.compile(r"[a-z](?![a-z]*[A-Z])")  # "s red-carpet", not "iPhone"
+_CONTINUES = re.compile(LOWERCASE_START)
 _GLUED_HEADING = re.compile(r"[A-Z][\w\u2019'&-]*:(?=[\"\u201c]?[A-Z])")  # "UPDATES:Here's"
 _GLUED_CREDIT = re.compile(
-    r"\S+/(?:Getty Images|AFP|AP|Reuters|EPA|Shutterstock|Bloomberg)(?: via Getty Images)?"
-    r"(?=\s+[\"\u201cA-Z])"
+    rf"\S+/(?:Getty Images|{PHOTO_AGENCIES})(?: via Getty Images)?" r"(?=\s+[\"\u201cA-Z])"
 )
 _HEADING_SIGN = re.compile(r":[\"\u201c]?[A-Z]")
-_CREDIT_SIGN = re.compile(r"/(?:Getty|AFP|AP|Reuters|EPA|Shutterstock|Bloomberg)")
+_CREDIT_SIGN = re.compile(rf"/(?:Getty|{PHOTO_AGENCIES})")
 _MAX_HEADING_WORDS = 12
 
 

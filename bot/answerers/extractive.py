@@ -27,17 +27,17 @@ from typing import Any
 from langchain_core.documents import Document
 
 from bot.answer import NOT_FOUND, Answer, Citation, Quote, cite_quotes
-from index.sentences import sentence_spans
+from index.sentences import LOWERCASE_START, PHOTO_AGENCIES, sentence_spans
 from index.terms import terms
 
 _CHUNK_WEIGHT = 0.5
 _RUNNER_UP = 0.8  # a second sentence must score at least this share of the best
 _ENDS_SENTENCE = re.compile(r"[.!\u2026][\"'\u201d\u2019)\]]*$")
 _NOT_AN_ANSWER = re.compile(
-    r"^(?:[a-z](?![a-z]*[A-Z])"  # a fragment: "s red-carpet …" (but "iPhone …" is fine)
+    rf"^(?:{LOWERCASE_START}"  # a fragment: "s red-carpet …" (but "iPhone …" is fine)
     r"|[A-Z]\.[,;]"  # the tail of a split initial: "Y., nominated …"
     r"|[A-Z][A-Z0-9 '\u2019&-]+:)"  # a promo or section label: "LATEST VISUAL EXPLANATIONS: …"
-    r"|Getty Images|/(?:AFP|AP|Reuters|EPA|Shutterstock|Bloomberg)\b|\bAP Photo\b"  # credits
+    rf"|Getty Images|/(?:{PHOTO_AGENCIES})\b|\bAP Photo\b"  # photo credits
 )
 _WORD = re.compile(r"\w+")
 
