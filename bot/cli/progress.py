@@ -129,13 +129,22 @@ def eval_table(report: "EvalReport", k: int) -> None:
     def fmt(value: float | None) -> str:
         return "-" if value is None else f"{value:.3f}"
 
+    withheld = report.withheld_n is not None
+    retrieval = (lambda _: "n/a") if withheld else fmt  # the gold documents are gone
     for cutoff in sorted({1, 5, 10, k}):
-        table.add_row(f"hit@{cutoff}", fmt(report.hits.get(cutoff)))
-    table.add_row("MRR@10", fmt(report.mrr10))
+        table.add_row(f"hit@{cutoff}", retrieval(report.hits.get(cutoff)))
+    table.add_row("MRR@10", retrieval(report.mrr10))
     table.add_row("answer contained", fmt(report.answer_contained))
     table.add_row("abstained", fmt(report.abstained))
     if report.grounding_replaced is not None:
         table.add_row("LLM answers replaced by grounding", fmt(report.grounding_replaced))
     table.add_row("query p50 / p95", f"{report.p50_ms:.0f} / {report.p95_ms:.0f} ms")
     table.add_row("ingest", f"{report.ingest_s:.1f} s")
+    if withheld:
+        table.add_section()
+        table.add_row("[bold]Unanswerable (gold withheld)", "")
+        table.add_row("n", str(report.withheld_n))
+        table.add_row("abstained", fmt(report.withheld_abstained))
+        table.add_row("wrong", fmt(report.withheld_wrong))
+        table.add_row("right (answer from another article)", fmt(report.withheld_right))
     Console().print(table)

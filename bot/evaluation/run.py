@@ -1,24 +1,35 @@
 """Running an evaluation: every question through the same retriever and answerer as `ask`.
 
-Documents are ranked by their best chunk.
+Documents are ranked by their best chunk. `--details` writes each answered question as
+it comes (DetailsLog), so wrong answers can be read rather than guessed.
 """
 
+import json
 import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
 from typing import Any
 
+from bot.answer import Answer
 from bot.evaluation.metrics import contains_answer, hit_at, percentile, reciprocal_rank
 from bot.evaluation.queries import Query
+from bot.evaluation.withheld import Verdict, verdict
+from index.errors import NewsbotError
 from index.search.retriever import TimeScope
 
 CHUNKS_PER_QUERY = 60  # enough chunks to rank 10 distinct documents
 
 
+class DetailsFileError(NewsbotError):
+    """The --details file can't be written; the message names it."""
+
+
 @dataclass
 class EvalReport:
-    """Figures for one evaluation run."""
+    """Figures for one evaluation run; `withheld_*` only in a run with gold withheld."""
 
     n: int = 0
     hits: dict[int, float] = field(default_factory=dict)
@@ -32,6 +43,10 @@ class EvalReport:
     n_retrieval: int = 0
     n_answers: int = 0
     dates: bool = True
+    withheld_n: int | None = None
+    withheld_abstained: float | None = None
+    withheld_right: float | None = None
+    withheld_wrong: float | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The machine-readable figures; the first nine keys are a stable interface."""
@@ -50,7 +65,82 @@ class EvalReport:
             "n_retrieval": self.n_retrieval,
             "n_answers": self.n_answers,
             "dates": self.dates,
+            "withheld_n": self.withheld_n,
+            "withheld_abstained": self.withheld_abstained,
+            "withheld_right": self.withheld_right,
+            "withheld_wrong": self.withheld_wrong,
         }
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One question answered: the documents retrieved, best first, and the answer."""
+
+    query: Query
+    ranked: list[str]
+    answer: Answer
+    withheld: bool = False
+
+    @property
+    def gold_rank(self) -> int | None:
+        """The rank of the first gold document retrieved, if any."""
+        gold = set(self.query.gold)
+        return next((rank for rank, doc in enumerate(self.ranked, 1) if doc in gold), None)
+
+    @property
+    def contained(self) -> bool | None:
+        """Whether the answer holds a gold answer string; None without answers."""
+        if not self.query.answers:
+            return None
+        return contains_answer(self.answer.text, self.query.answers)
+
+    def as_detail(self) -> dict[str, Any]:
+        """The `--details` line: the question, the answer and its citations, and the checks."""
+        detail = {
+            "question_id": self.query.id,
+            "question": self.query.question,
+            "answer": self.answer.text,
+            "abstained": self.answer.abstained,
+            "mode": self.answer.mode,
+            "citations": [
+                c.model_dump(include={"n", "article_id", "title", "date", "snippet"})
+                for c in self.answer.citations
+            ],
+            "contains_answer": self.contained,
+            "gold_in_top": self.gold_rank,
+        }
+        if self.withheld:
+            detail["withheld"] = True
+        return detail
+
+
+class DetailsLog:
+    """The `--details` file: one JSON line per answered question, flushed as written,
+    so an interrupted run keeps the lines it had."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            self._file = path.open("w", encoding="utf-8")
+        except OSError as exc:
+            raise DetailsFileError(
+                f"can't write the details file {path}: {exc.strerror or exc}"
+            ) from None
+
+    def __enter__(self) -> "DetailsLog":
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._file.close()
+
+    def write(self, outcome: Outcome) -> None:
+        """Append the outcome's line and flush it."""
+        self._file.write(json.dumps(outcome.as_detail(), ensure_ascii=False) + "\n")
+        self._file.flush()
 
 
 def evaluate(
@@ -58,14 +148,15 @@ def evaluate(
     queries: Sequence[Query],
     k: int = 10,
     use_dates: bool = True,
-    on_query: Callable[[], None] | None = None,
+    on_answer: Callable[[Outcome], None] | None = None,
+    withheld: bool = False,
 ) -> EvalReport:
-    """Run every query through retrieval and the answerer; compute the figures."""
-    hits: dict[int, list[float]] = {1: [], 5: [], k: [], 10: []}
-    rr: list[float] = []
-    contained: list[bool] = []
-    abstained = 0
-    replaced: list[bool] = []
+    """Run every query through retrieval and the answerer; compute the figures.
+
+    With `withheld`, the queries' gold documents are not in the index: retrieval figures
+    don't apply, and the answers are counted as right, abstained or wrong instead.
+    """
+    outcomes: list[Outcome] = []
     latencies: list[float] = []
     answer_k = service.settings.retrieval.k
     for query in queries:
@@ -75,28 +166,49 @@ def evaluate(
         answer = service.answer(query.question, chunks[:answer_k])
         latencies.append((time.perf_counter() - started) * 1000)
         ranked = list(dict.fromkeys(c.metadata["article_id"] for c in chunks))
-        if query.gold:
-            gold = set(query.gold)
-            for cutoff in hits:
-                hits[cutoff].append(hit_at(ranked, gold, cutoff))
-            rr.append(reciprocal_rank(ranked, gold, 10))
-        if query.answers:
-            contained.append(contains_answer(answer.text, query.answers))
-        abstained += answer.abstained
-        if answer.grounding is not None or answer.mode != "extractive":
-            replaced.append(answer.mode == "extractive-fallback")
-        if on_query:
-            on_query()
+        outcomes.append(Outcome(query, ranked, answer, withheld))
+        if on_answer:
+            on_answer(outcomes[-1])
+    return _report(outcomes, latencies, k, use_dates)
+
+
+def _report(outcomes: list[Outcome], latencies: list[float], k: int, use_dates: bool) -> EvalReport:
+    """The figures; retrieval only over questions with gold documents still indexed."""
+    retrieval = [(o.ranked, set(o.query.gold)) for o in outcomes if o.query.gold and not o.withheld]
+    hits = {
+        cutoff: statistics.fmean(hit_at(ranked, gold, cutoff) for ranked, gold in retrieval)
+        for cutoff in (sorted({1, 5, 10, k}) if retrieval else [])
+    }
+    rr = [reciprocal_rank(ranked, gold, 10) for ranked, gold in retrieval]
+    contained = [o.contained for o in outcomes if o.contained is not None]
+    replaced = [
+        o.answer.mode == "extractive-fallback"
+        for o in outcomes
+        if o.answer.grounding is not None or o.answer.mode != "extractive"
+    ]
     return EvalReport(
-        n=len(queries),
-        hits={c: statistics.fmean(v) for c, v in hits.items() if v},
+        n=len(outcomes),
+        hits=hits,
         mrr10=statistics.fmean(rr) if rr else None,
         answer_contained=statistics.fmean(contained) if contained else None,
-        abstained=abstained / len(queries),
+        abstained=sum(o.answer.abstained for o in outcomes) / len(outcomes),
         grounding_replaced=statistics.fmean(replaced) if replaced else None,
         p50_ms=percentile(latencies, 50),
         p95_ms=percentile(latencies, 95),
         n_retrieval=len(rr),
         n_answers=len(contained),
         dates=use_dates,
+        **_withheld_shares([verdict(o.answer, o.query) for o in outcomes if o.withheld]),
     )
+
+
+def _withheld_shares(verdicts: list[Verdict]) -> dict[str, Any]:
+    """withheld_n and the shares of abstained, right and wrong; nothing without verdicts."""
+    if not verdicts:
+        return {}
+    return {
+        "withheld_n": len(verdicts),
+        "withheld_abstained": verdicts.count("abstained") / len(verdicts),
+        "withheld_right": verdicts.count("right") / len(verdicts),
+        "withheld_wrong": verdicts.count("wrong") / len(verdicts),
+    }
