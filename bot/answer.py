@@ -64,12 +64,24 @@ def cite_quotes(n: int, meta: Mapping[str, Any], quotes: Sequence[Quote]) -> Cit
     )
 
 
+class ClosestArticle(BaseModel):
+    """The article nearest to a question the articles don't answer: shown as not an answer."""
+
+    article_id: str
+    title: str
+    date: str | None = None
+    source: str | None = None
+    url: str | None = None
+
+
 class Answer(BaseModel):
     """The answer text, with [n] markers pointing into `citations`.
 
     `mode` says who wrote it: the extractive answerer, the LLM, or the extractive
     answerer standing in for an LLM answer that failed (`extractive-fallback`, with
-    `notice` saying why). `grounding` is the LLM answer's grounding check.
+    `notice` saying why). `grounding` is the LLM answer's grounding check. An extractive
+    answer's `confidence` is the calibrated chance that it is right. An abstention may
+    name the `closest` article, which its text marks as not an answer.
     """
 
     text: str
@@ -78,11 +90,35 @@ class Answer(BaseModel):
     mode: Literal["extractive", "llm", "extractive-fallback"] = "extractive"
     grounding: Grounding | None = None
     notice: str | None = None
+    confidence: float | None = None
+    closest: ClosestArticle | None = None
     dates: str = Field(default="", exclude=True)  # the dated() lines ending `text`, if any
 
 
-NOT_FOUND = "Not found in the indexed articles."
+NOT_FOUND = "The indexed articles don't answer this."
 STALE_AFTER_DAYS = 3  # older than this, an answer says how old its newest source is
+
+
+def abstention(closest: Mapping[str, Any] | None = None, **fields: Any) -> Answer:
+    """The answer that says the articles don't answer this, naming the closest article.
+
+    `closest` is that article's stored chunk metadata; every front end shows the same text:
+    'The indexed articles don't answer this. The closest article, which does not answer
+    it: "Title" (CNN, 2023-01-04).'
+    """
+    if closest is None:
+        return Answer(text=NOT_FOUND, abstained=True, **fields)
+    article = ClosestArticle(
+        article_id=closest["article_id"],
+        title=closest.get("title") or closest["article_id"],
+        date=closest.get("date") or None,
+        source=closest.get("source") or None,
+        url=closest.get("url") or None,
+    )
+    details = ", ".join(x for x in (article.source, (article.date or "")[:10]) if x)
+    pointer = f"The closest article, which does not answer it: \u201c{article.title}\u201d"
+    text = f"{NOT_FOUND} {pointer}" + (f" ({details})." if details else ".")
+    return Answer(text=text, abstained=True, closest=article, **fields)
 
 
 def dated(answer: Answer, as_of: date | None = None) -> Answer:

@@ -80,6 +80,7 @@ class AnsweringService:
             settings.retrieval.min_score,
             settings.answer.min_evidence,
             settings.answer.max_sentences,
+            embeddings,
         )
         self.generative: GenerativeAnswerer | None = None
         self.condenser: Condenser | None = None

@@ -29,14 +29,14 @@ def test_citation_of_a_missing_block_is_removed() -> None:
 
 
 def test_answer_without_a_valid_citation_is_unsupported() -> None:
-    for text in ("Shalom cited the Dolphinarium bombing.", "Shalom cited it [5].", "I don't know."):
+    for text in ("Shalom cited the Dolphinarium bombing.", "Shalom cited it [5]."):
         result = check(text, SOURCES)
         assert not result.grounding.supported
         assert result.grounding.reason == "no citation of a provided source"
 
 
 def test_uncited_answer_without_support_is_not_attributed() -> None:
-    for text in ("Shalom cited the Olympic boycott [5].", "I don't know.", "Shalom cited 1999."):
+    for text in ("Shalom cited the Olympic boycott [5].", "Shalom cited 1999."):
         result = check(text, SOURCES, attribute=True)
         assert not result.grounding.supported and not result.grounding.attributed
         assert result.grounding.reason == "no citation of a provided source"
@@ -77,6 +77,67 @@ def test_each_sentence_is_checked_against_its_own_citation() -> None:
         "Shalom cited the Dolphinarium bombing [1]. Michaeli was an attache [1].", SOURCES
     )
     assert not mixed.grounding.supported  # the second sentence's words are in source 2 only
+
+
+QUESTION = "Who chairs the committee?"
+COMMITTEE = {
+    1: "The budget committee is chaired by Senator John Smith, who said the plan would "
+    "\u201chelp families first\u201d. It meets 12 times a year in Albany.",
+    2: "The transport committee approved 40 new buses for Springfield on Tuesday.",
+}
+
+
+@pytest.mark.parametrize(
+    ("answer", "failed"),
+    [
+        ("The committee is chaired by Senator Jane Roe [1].", ["name"]),  # restated + invented
+        ("Senator John Smith chairs the committee, which meets in Buffalo [1].", ["name"]),
+        ("The committee meets 15 times a year [1].", ["number"]),
+        ("Smith said the plan would \u201chelp businesses first\u201d [1].", ["quote"]),
+        ("The budget committee is chaired by Senator John Smith [2].", ["name"]),  # wrong block
+        ("The committee is chaired by a former governor [1].", []),  # added words unsupported
+    ],
+)
+def test_what_an_answer_adds_must_be_in_its_sources(answer: str, failed: list[str]) -> None:
+    result = check(answer, COMMITTEE, question=QUESTION).grounding
+    assert not result.supported
+    assert result.failed == failed
+
+
+def test_a_faithful_paraphrase_is_supported() -> None:
+    for answer in (
+        "Senator John Smith chairs it [1].",
+        "It is chaired by Senator John Smith, who says the plan would \u201chelp families "
+        "first\u201d [1].",
+        "The budget committee, which meets 12 times a year, is led by Smith [1]. Separately, "
+        "the transport committee approved 40 buses [2].",
+    ):
+        result = check(answer, COMMITTEE, question=QUESTION).grounding
+        assert result.supported, (answer, result.reason)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "I don't know.",
+        "I do not know who chairs it.",
+        "The sources don't say who chairs the committee.",
+        "I couldn't find that in the provided articles.",
+        "There is no information about the chair in the sources.",
+        "Based on the provided sources, it is not possible to determine who chairs it.",
+        "Unfortunately, the articles do not mention the chair.",
+        "The provided context does not specify the chair. I cannot answer that.",
+    ],
+)
+def test_saying_the_sources_dont_answer_is_declined(answer: str) -> None:
+    result = check(answer, COMMITTEE, question=QUESTION)
+    assert result.grounding.declined and not result.grounding.supported
+
+
+def test_a_cited_claim_is_never_read_as_a_refusal() -> None:
+    answer = "Smith said it was not possible to determine the cost [1]."
+    result = check(answer, COMMITTEE, question="What did Smith say?").grounding
+    assert not result.declined
 
 
 def test_cited_numbers_in_order() -> None:

@@ -1,10 +1,14 @@
-"""The extractive answerer: answer with the retrieved sentences that best match the question.
+"""The extractive answerer: answer with the retrieved sentences that answer the question.
 
-No language model is involved. Each candidate sentence from the retrieved chunks is
-scored by the weighted share of the question's words it contains (rare words weigh
-more) plus half the cosine similarity of its chunk to the question. The best sentences
-become the answer, each marked [n] to a citation that quotes it exactly: one number per
-article, quoting each of its sentences, in the article's order.
+No language model is involved. Every quotable sentence of the retrieved chunks is
+pre-ranked by the weighted share of the question's words it contains (rare words weigh
+more) plus half its chunk's score; the best PRE_RANKED are embedded with the query
+encoder and scored by `evidence.likelihoods` (word share, chunk score, the sentence's
+own cosine similarity, whether it supplies what the question asks for and keeps its
+names, whether it only restates the question, ...). The best sentence is the answer; a
+second joins it when at least RUNNER_UP as likely; the best comes first. Each is marked
+[n] to a citation that quotes it exactly: one number per article, quoting each of its
+sentences in the article's order.
 
 Only sentences can be answers: headings, headlines, photo credits, bylines, promo lines,
 questions and fragments (no closing punctuation, or a lowercase start) stay searchable
@@ -12,8 +16,8 @@ but are never quoted. A sentence two outlets carry (a wire story) is quoted once
 when their punctuation differs (an em dash in one, an en dash in the other).
 
 It abstains instead of guessing when the best chunk's similarity is below `min_score`,
-or when the best sentence's score (its evidence) is below `min_evidence`: a sentence
-that shares none of the question's rarer words needs a very close chunk to count.
+or when `evidence.confidence`, the calibrated chance that the answer is right, is below
+`min_evidence`. An abstention names the closest article, marked as not an answer.
 """
 
 import math
@@ -21,17 +25,20 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
 
-from bot.answer import NOT_FOUND, Answer, Citation, Quote, cite_quotes
+from bot.answer import Answer, Citation, Quote, abstention, cite_quotes
+from bot.answerers import evidence
 from index.sentences import LOWERCASE_START, PHOTO_AGENCIES, sentence_spans
 from index.terms import terms
 
 _CHUNK_WEIGHT = 0.5
-_RUNNER_UP = 0.8  # a second sentence must score at least this share of the best
+PRE_RANKED = 8  # sentences embedded and scored per question
+RUNNER_UP = 0.3  # a second sentence must be at least this share as likely as the best
 _ENDS_SENTENCE = re.compile(r"[.!\u2026][\"'\u201d\u2019)\]]*$")
 _NOT_AN_ANSWER = re.compile(
     rf"^(?:{LOWERCASE_START}"  # a fragment: "s red-carpet …" (but "iPhone …" is fine)
@@ -57,34 +64,41 @@ class Candidate:
 class ExtractiveAnswerer:
     """Picks answer sentences from retrieved chunks."""
 
-    def __init__(self, min_score: float, min_evidence: float, max_sentences: int) -> None:
+    def __init__(
+        self,
+        min_score: float,
+        min_evidence: float,
+        max_sentences: int,
+        embeddings: Embeddings,
+    ) -> None:
         self.min_score = min_score
         self.min_evidence = min_evidence
         self.max_sentences = max_sentences
+        self.embeddings = embeddings
 
     def answer(self, question: str, chunks: Sequence[Document]) -> Answer:
-        """Answer from the chunks, or abstain when the evidence is too weak."""
+        """Answer from the chunks, or abstain when the answer is unlikely to be right."""
         if not chunks or max(_score(c) for c in chunks) < self.min_score:
-            return Answer(text=NOT_FOUND, abstained=True)
-        ranked = self._rank(question, [c for c in _candidates(chunks) if quotable(c.text)])
-        if not ranked or ranked[0].score < self.min_evidence:
-            return Answer(text=NOT_FOUND, abstained=True)
+            return abstention()
+        asked = evidence.Question.of(question)
+        ranked, sure = self._rank(asked, chunks)
+        if not ranked or sure < self.min_evidence:
+            return abstention(chunks[0].metadata)
         chosen = self._chosen(ranked)
         articles = list(dict.fromkeys(c.meta["article_id"] for c in chosen))
-        quoted = sorted(chosen, key=lambda c: (articles.index(c.meta["article_id"]), c.start))
         citations = [
-            _citation(n, [c for c in quoted if c.meta["article_id"] == article])
-            for n, article in enumerate(articles, 1)
+            _citation(n, sorted((c for c in chosen if c.meta["article_id"] == a), key=_start))
+            for n, a in enumerate(articles, 1)
         ]
-        text = " ".join(f"{c.text} [{articles.index(c.meta['article_id']) + 1}]" for c in quoted)
-        return Answer(text=text, citations=citations)
+        text = " ".join(f"{c.text} [{articles.index(c.meta['article_id']) + 1}]" for c in chosen)
+        return Answer(text=text, citations=citations, confidence=round(sure, 3))
 
     def _chosen(self, ranked: list[Candidate]) -> list[Candidate]:
         """The best sentences, each once however its punctuation differs between outlets."""
         chosen: list[Candidate] = []
         seen: set[str] = set()
         for c in ranked:
-            if len(chosen) == self.max_sentences or c.score < _RUNNER_UP * ranked[0].score:
+            if len(chosen) == self.max_sentences or c.score < RUNNER_UP * ranked[0].score:
                 break
             key = normalised(c.text)
             if key not in seen:
@@ -92,23 +106,46 @@ class ExtractiveAnswerer:
                 chosen.append(c)
         return chosen
 
-    def _rank(self, question: str, candidates: list[Candidate]) -> list[Candidate]:
-        """Candidates scored and sorted, best first."""
-        q_terms = set(terms(question))
-        c_terms = [set(terms(c.text)) for c in candidates]
-        idf = term_weights(c_terms)
-        scored = [
-            Candidate(
-                c.text,
-                c.start,
-                c.end,
-                c.meta,
-                c.chunk_score,
-                overlap(q_terms, found, idf) + _CHUNK_WEIGHT * c.chunk_score,
+    def _rank(
+        self, question: evidence.Question, chunks: Sequence[Document]
+    ) -> tuple[list[Candidate], float]:
+        """The best candidates by likelihood, best first, and the answer's confidence."""
+        candidates = [c for c in _candidates(chunks) if quotable(c.text)]
+        if not candidates:
+            return [], 0.0
+        found = [set(terms(c.text)) for c in candidates]
+        idf = term_weights(found)
+        overlaps = [overlap(set(question.terms), f, idf) for f in found]
+        order = sorted(
+            range(len(candidates)),
+            key=lambda i: -(overlaps[i] + _CHUNK_WEIGHT * candidates[i].chunk_score),
+        )[:PRE_RANKED]
+        top = [candidates[i] for i in order]
+        vectors = self.embeddings.embed_documents([c.text for c in top])
+        features = evidence.sentence_features(
+            question,
+            [c.text for c in top],
+            [overlaps[i] for i in order],
+            [c.chunk_score for c in top],
+            evidence.cosines(self.embeddings.embed_query(question.text), vectors),
+            [c.start == 0 for c in top],
+        )
+        chances = evidence.likelihoods(features)
+        sure = evidence.confidence(
+            evidence.confidence_features(
+                question,
+                [f"{c.metadata.get('title', '')}\n{c.page_content}" for c in chunks],
+                [_score(c) for c in chunks],
+                features,
+                chances,
             )
-            for c, found in zip(candidates, c_terms, strict=True)
-        ]
-        return sorted(scored, key=lambda c: -c.score)
+        )
+        scored = [replace(c, score=float(p)) for c, p in zip(top, chances, strict=True)]
+        return sorted(scored, key=lambda c: -c.score), sure
+
+
+def _start(candidate: Candidate) -> int:
+    return candidate.start
 
 
 def _score(chunk: Document) -> float:

@@ -15,7 +15,7 @@ from typing import Any
 from langchain_core.documents import Document
 from langchain_core.output_parsers import StrOutputParser
 
-from bot.answer import Answer, Citation, cite
+from bot.answer import Answer, Citation, abstention, cite
 from bot.answerers.extractive import ExtractiveAnswerer
 from bot.llm import grounding
 from bot.llm.models import ChatModel
@@ -83,11 +83,18 @@ class GenerativeAnswerer:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             yield _fallback(fallback, f"LLM failed ({self.chat.where}): {reason[:200]}")
             return
-        yield self._checked("".join(parts), blocks, fallback)
+        yield self._checked(question, "".join(parts), blocks, fallback)
 
-    def _checked(self, text: str, blocks: list[Document], fallback: Answer) -> Answer:
+    def _checked(
+        self, question: str, text: str, blocks: list[Document], fallback: Answer
+    ) -> Answer:
         sources = {n: doc.page_content for n, doc in enumerate(blocks, 1)}
-        checked = grounding.check(text, sources, self.min_support, self.attribute_uncited)
+        articles = {n: str(doc.metadata.get("article_id", n)) for n, doc in enumerate(blocks, 1)}
+        checked = grounding.check(
+            text, sources, self.min_support, self.attribute_uncited, question, articles
+        )
+        if checked.grounding.declined:  # the model's own "I don't know": no fallback
+            return abstention(blocks[0].metadata, mode="llm", grounding=checked.grounding)
         if not checked.grounding.supported:
             if fallback.abstained:
                 return fallback.model_copy(update={"grounding": checked.grounding})

@@ -1,0 +1,160 @@
+"""How strongly a retrieved sentence answers a question, and how likely the answer is right.
+
+Two small logistic models over features that need no model beyond the query encoder:
+
+- **Sentence likelihood**: the chance that a candidate sentence holds the answer, from
+  the weighted share of the question's words it contains, its chunk's retrieval score,
+  its own cosine similarity to the question, whether it supplies what the question asks
+  for (a name the question lacks for "who"/"which", a number for "how many", a date for
+  "when"), the share of the question's names it keeps, whether it only restates the
+  question, the same three scores relative to the question's best candidate, its length,
+  and whether it opens its article (a news lead).
+- **Answer confidence**: the chance that the answer built from the best sentences is
+  right, from the best two likelihoods, the best chunk, sentence cosine and word share,
+  the best chunk's share of the question's words, and the share of the question's
+  names found in any retrieved chunk. The answerer abstains below `answer.min_evidence`.
+
+Both were fitted with `benchmarks/calibrate.py` on RealTime QA 2023 (999 answerable
+questions, and 300 whose gold paragraphs were withheld from the corpus), which prints
+these coefficients and the held-out figures behind them.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot import mentions
+from index.terms import terms
+
+SENTENCE_FEATURES = (
+    "overlap",
+    "chunk",
+    "cosine",
+    "supplies",
+    "keeps_names",
+    "restates",
+    "overlap_share",
+    "cosine_gap",
+    "chunk_gap",
+    "length",
+    "lead",
+)
+SENTENCE_WEIGHTS = np.array([1.75, 4.09, 2.14, 0.75, 0.23, -0.81, 0.27, 0.58, 3.39, -1.34, 1.3])
+SENTENCE_BIAS = -6.62
+CONFIDENCE_FEATURES = (
+    "best",
+    "runner_up",
+    "best_chunk",
+    "best_cosine",
+    "best_overlap",
+    "chunk_coverage",
+    "names_found",
+)
+CONFIDENCE_WEIGHTS = np.array([1.93, 0.5, 0.86, 1.43, 1.0, -0.34, 1.06])
+CONFIDENCE_BIAS = -3.44
+
+_LONG = 400  # characters: longer sentences count as this long
+_RESTATES = 2  # a sentence adding fewer content words than this only restates the question
+
+
+@dataclass(frozen=True)
+class Question:
+    """What the features need to know about the question."""
+
+    text: str
+    terms: frozenset[str]
+    names: frozenset[str]
+    expected: mentions.Expected
+
+    @classmethod
+    def of(cls, text: str) -> "Question":
+        return cls(
+            text, frozenset(terms(text)), frozenset(mentions.names(text)), mentions.expected(text)
+        )
+
+
+def sentence_features(
+    question: Question,
+    sentences: Sequence[str],
+    overlaps: Sequence[float],
+    chunk_scores: Sequence[float],
+    cosines: "Sequence[float] | np.ndarray",
+    leads: Sequence[bool],
+) -> np.ndarray:
+    """One row of SENTENCE_FEATURES per candidate sentence."""
+    if not sentences:
+        return np.zeros((0, len(SENTENCE_FEATURES)))
+    best_overlap = max(overlaps) or 1.0
+    best_cosine, best_chunk = max(cosines), max(chunk_scores)
+    rows = []
+    for text, ov, chunk, cos, lead in zip(
+        sentences, overlaps, chunk_scores, cosines, leads, strict=True
+    ):
+        own = set(terms(text))
+        kept = len(question.names & own) / len(question.names) if question.names else 1.0
+        rows.append(
+            [
+                ov,
+                chunk,
+                cos,
+                float(mentions.supplies(question.expected, text, set(question.names))),
+                kept,
+                float(len(own - question.terms) < _RESTATES),
+                ov / best_overlap,
+                cos - best_cosine,
+                chunk - best_chunk,
+                min(len(text), _LONG) / _LONG,
+                float(lead),
+            ]
+        )
+    return np.array(rows)
+
+
+def likelihoods(features: np.ndarray) -> np.ndarray:
+    """The chance that each sentence holds the answer."""
+    return _sigmoid(features @ SENTENCE_WEIGHTS + SENTENCE_BIAS)
+
+
+def confidence_features(
+    question: Question,
+    chunk_texts: Sequence[str],
+    chunk_scores: Sequence[float],
+    features: np.ndarray,
+    chances: np.ndarray,
+) -> np.ndarray:
+    """CONFIDENCE_FEATURES of an answer whose candidates have these features and chances."""
+    ranked = np.sort(chances)[::-1]
+    chunk_terms = [set(terms(text)) for text in chunk_texts]
+    asked = question.terms or frozenset({""})
+    coverage = max((len(asked & found) / len(asked) for found in chunk_terms), default=0.0)
+    found = set().union(*chunk_terms) if chunk_terms else set()
+    names = len(question.names & found) / len(question.names) if question.names else 1.0
+    return np.array(
+        [
+            ranked[0],
+            ranked[1] if len(ranked) > 1 else 0.0,
+            max(chunk_scores),
+            features[:, SENTENCE_FEATURES.index("cosine")].max(),
+            features[:, SENTENCE_FEATURES.index("overlap")].max(),
+            coverage,
+            names,
+        ]
+    )
+
+
+def confidence(features: np.ndarray) -> float:
+    """The chance that the answer is right."""
+    return float(_sigmoid(features @ CONFIDENCE_WEIGHTS + CONFIDENCE_BIAS))
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
+
+
+def cosines(question: Sequence[float], sentences: Sequence[Sequence[float]]) -> np.ndarray:
+    """Cosine similarity of each sentence vector to the question's."""
+    matrix = np.asarray(sentences, dtype=np.float32).reshape(len(sentences), -1)
+    q = np.asarray(question, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1) * (np.linalg.norm(q) or 1.0)
+    return (matrix @ q) / np.clip(norms, 1e-12, None)
