@@ -47,6 +47,7 @@ _EXPECTS_NUMBER = re.compile(
 _EXPECTS_DATE = re.compile(r"\bwhen\b|\b(?:what|which) (?:year|date|day|month|time)\b", re.I)
 _EXPECTS_NAME = re.compile(r"\bwho(?:m|se)?\b|\bwhich\b|^\s*name\b", re.I)
 _FOLDED = re.compile(r"[\W_]+")
+_POSSESSIVE = re.compile(r"(?<=\w)'s\b")
 _SPELLED = {
     w: str(n)
     for n, w in enumerate(
@@ -121,7 +122,7 @@ def quotations(text: str) -> list[str]:
 def fold(text: str) -> str:
     """Lower-case words separated by single spaces: punctuation and quote styles don't count."""
     normal = unicodedata.normalize("NFKC", text).casefold().replace("\u2019", "'")
-    return " ".join(_FOLDED.sub(" ", normal).split())
+    return " ".join(_FOLDED.sub(" ", _POSSESSIVE.sub("", normal)).split())
 
 
 def expected(question: str) -> Expected:

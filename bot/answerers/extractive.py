@@ -28,6 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
@@ -110,9 +111,22 @@ class ExtractiveAnswerer:
         self, question: evidence.Question, chunks: Sequence[Document]
     ) -> tuple[list[Candidate], float]:
         """The best candidates by likelihood, best first, and the answer's confidence."""
+        weighed = self.weigh(question, chunks)
+        if weighed is None:
+            return [], 0.0
+        chances = evidence.likelihoods(weighed.features)
+        sure = evidence.confidence(weighed.confidence_features(chances))
+        scored = [replace(c, score=float(p)) for c, p in zip(weighed.top, chances, strict=True)]
+        return sorted(scored, key=lambda c: -c.score), sure
+
+    def weigh(self, question: evidence.Question, chunks: Sequence[Document]) -> "Weighed | None":
+        """The PRE_RANKED best quotable sentences and their features; None when there are none.
+
+        `benchmarks/calibrate.py` fits the evidence models on exactly these features.
+        """
         candidates = [c for c in _candidates(chunks) if quotable(c.text)]
         if not candidates:
-            return [], 0.0
+            return None
         found = [set(terms(c.text)) for c in candidates]
         idf = term_weights(found)
         overlaps = [overlap(set(question.terms), f, idf) for f in found]
@@ -130,18 +144,27 @@ class ExtractiveAnswerer:
             evidence.cosines(self.embeddings.embed_query(question.text), vectors),
             [c.start == 0 for c in top],
         )
-        chances = evidence.likelihoods(features)
-        sure = evidence.confidence(
-            evidence.confidence_features(
-                question,
-                [f"{c.metadata.get('title', '')}\n{c.page_content}" for c in chunks],
-                [_score(c) for c in chunks],
-                features,
-                chances,
-            )
+        return Weighed(question, top, features, chunks)
+
+
+@dataclass(frozen=True)
+class Weighed:
+    """The best candidate sentences of an answer, with one row of features each."""
+
+    question: evidence.Question
+    top: list[Candidate]
+    features: np.ndarray
+    chunks: Sequence[Document]
+
+    def confidence_features(self, chances: np.ndarray) -> np.ndarray:
+        """The features of the answer's confidence, given each candidate's likelihood."""
+        return evidence.confidence_features(
+            self.question,
+            [f"{c.metadata.get('title', '')}\n{c.page_content}" for c in self.chunks],
+            [_score(c) for c in self.chunks],
+            self.features,
+            chances,
         )
-        scored = [replace(c, score=float(p)) for c, p in zip(top, chances, strict=True)]
-        return sorted(scored, key=lambda c: -c.score), sure
 
 
 def _start(candidate: Candidate) -> int:

@@ -89,10 +89,13 @@ class Outcome:
 
     @property
     def contained(self) -> bool | None:
-        """Whether the answer holds a gold answer string; None without answers."""
+        """Whether the answer holds a gold answer string; None without answers.
+
+        An abstention holds none, even when the closest article it names has it in its title.
+        """
         if not self.query.answers:
             return None
-        return contains_answer(self.answer.text, self.query.answers)
+        return not self.answer.abstained and contains_answer(self.answer.text, self.query.answers)
 
     def as_detail(self) -> dict[str, Any]:
         """The `--details` line: the question, the answer and its citations, and the checks."""

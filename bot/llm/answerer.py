@@ -18,6 +18,7 @@ from langchain_core.output_parsers import StrOutputParser
 from bot.answer import Answer, Citation, abstention, cite
 from bot.answerers.extractive import ExtractiveAnswerer
 from bot.llm import grounding
+from bot.llm.markers import MARKER
 from bot.llm.models import ChatModel
 from bot.llm.prompts import load_prompt
 from index.sentences import sentence_spans
@@ -156,7 +157,7 @@ def _renumber(text: str, mapping: dict[int, int]) -> str:
         numbers = [str(mapping[int(p)]) for p in match.group(1).split(",") if int(p) in mapping]
         return f"[{', '.join(numbers)}]"
 
-    return grounding._MARKER.sub(swap, text)
+    return MARKER.sub(swap, text)
 
 
 def _citation(n: int, doc: Document, answer_text: str) -> Citation:

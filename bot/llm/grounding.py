@@ -16,20 +16,25 @@
      dropped) that the sources contain, counting only words the question doesn't have,
      so restating the question earns nothing. A sentence that fails a check above
      scores 0.
+   - the names, numbers and quotes the question lacks must be stated together, within
+     two sentences of one cited article (its chunks read as one text), and its words
+     within three (bot/llm/support.py).
 4. The answer's support is the smallest sentence support. It is *supported* when it
    cites at least one real source and its support is at least `min_support`
    (default 0.6). Otherwise the caller replaces it with the extractive answer.
-   `failed` names the checks that failed (number, name, quote, words).
+   `failed` names the checks that failed (number, name, quote).
 5. Optionally (`llm.attribute_uncited`, off by default), an answer that cites nothing
    (small models often forget) is attributed instead: each sentence gets the source
    that supports it best, and only if every sentence reaches `min_support` against
    that one source, and has at least two content words, is the answer kept, with
    those citations and `attributed` set.
 
-Checking the words an answer adds, and its names, numbers and quotes exactly, catches
-a swapped name, place, number or quote, an invented fact added to a restated question,
-and a citation of a block that doesn't hold the fact. It does not catch a negation
-("did not") slipped into otherwise supported words.
+Checking the words an answer adds, and its names, numbers and quotes where the article
+states them, catches most swapped names, places, numbers and quotes, invented facts
+added to a restated question, and citations of a block that doesn't hold the fact
+(benchmarks/answers.py). It does not catch a role swapped within one passage ("chaired
+by" a person the passage names as a member), nor a negation ("did not") slipped into
+otherwise supported words.
 """
 
 import re
@@ -38,24 +43,15 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from bot import mentions
+from bot.llm.markers import MARKER
+from bot.llm.support import judge_locally, sentence_support
 from index.sentences import sentence_spans
-from index.terms import stem, terms
+from index.terms import terms
 
-_MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"[ \t]+([.,;:!?])")
 _RUN_OF_SPACES = re.compile(r"[ \t]{2,}")
 _CLOSING = ".!?\"'\u201d\u2019)"  # a sentence's marker goes before these
 _ATTRIBUTABLE_WORDS = 2
-_DISCOURSE = frozenset(
-    stem(
-        "report reports account accounts differ differs vary varies slightly source sources "
-        "articles another separately however meanwhile".split()
-    )
-)
-WINDOW = 3  # sentences of a source that together must hold an answer sentence's words
-FACT_WINDOW = 2  # ... and its names, numbers and quotes
 _DECLINES = re.compile(
     r"\b(?:i|we) (?:do not|don't|don\u2019t|cannot|can't|can\u2019t|could not|couldn't|"
     r"couldn\u2019t|am unable to|was unable to|have no|am not able to) (?:know|find|say|tell|"
@@ -101,7 +97,7 @@ class CheckedAnswer:
 def cited_numbers(text: str) -> list[int]:
     """Every source number cited in the text, in order of first citation."""
     found: list[int] = []
-    for match in _MARKER.finditer(text):
+    for match in MARKER.finditer(text):
         for part in match.group(1).split(","):
             if int(part) not in found:
                 found.append(int(part))
@@ -200,7 +196,7 @@ def declines(sentence: str) -> bool:
     A sentence citing a source is a claim from it ("Police gave no details [1]."), never
     a refusal.
     """
-    return not _MARKER.search(sentence) and bool(_DECLINES.search(sentence))
+    return not MARKER.search(sentence) and bool(_DECLINES.search(sentence))
 
 
 def attributed_text(text: str, sources: Mapping[int, str], min_support: float) -> str | None:
@@ -221,97 +217,6 @@ def attributed_text(text: str, sources: Mapping[int, str], min_support: float) -
     return text
 
 
-def judge(sentence: str, evidence: str, question: str = "") -> tuple[float, list[str]]:
-    """A sentence's support by the evidence (0-1), and the checks it failed.
-
-    Its numbers, names and quotes must be in the evidence (else 0); its support is the
-    share of the content words it adds beyond the question that the evidence contains.
-    """
-    failed = missing(sentence, evidence)
-    return (0.0 if failed else share(sentence, evidence, question)), failed
-
-
-def missing(sentence: str, evidence: str, given: str = "") -> list[str]:
-    """Which of the sentence's numbers, names and quotes the evidence lacks.
-
-    Those the `given` text (the question) also has are not asked of the evidence.
-    """
-    bare = _MARKER.sub(" ", sentence)
-    failed = []
-    wanted = mentions.numbers(bare) - mentions.numbers(given)
-    if not wanted <= mentions.numbers(evidence, spelled=True):
-        failed.append("number")
-    folded, known = mentions.fold(evidence), f" {mentions.fold(given)} "
-    runs = [run for run in mentions.full_names(bare) if f" {run} " not in known]
-    names = mentions.names(bare) - mentions.names(given) - set(terms(given))
-    if not names <= set(terms(evidence)) | mentions.names(evidence) or any(
-        f" {run} " not in f" {folded} " for run in runs
-    ):
-        failed.append("name")
-    if any(quote not in folded for quote in mentions.quotations(bare)):
-        failed.append("quote")
-    return failed
-
-
-def share(sentence: str, evidence: str, question: str = "") -> float:
-    """The share of the content words the sentence adds beyond the question found in evidence."""
-    added = set(terms(_MARKER.sub(" ", sentence))) - set(terms(question)) - _DISCOURSE
-    return len(added & set(terms(evidence))) / len(added) if added else 1.0
-
-
-def judge_locally(
-    sentence: str, sources: Sequence[str], question: str = ""
-) -> tuple[float, list[str]]:
-    """Like `judge`, against the passages of the cited sources that best support it.
-
-    Its numbers, names and quotes must be in the sources, and those the question lacks
-    must be stated together, within FACT_WINDOW sentences of one source: "the previous
-    record, set in 2007, was 4.7 metres" fails when the article gives 2007 with another
-    level and 4.7 metres sentences away, and so does a quote given to someone the article
-    names elsewhere. Its words must be within
-    WINDOW sentences. A sentence that combines sources is judged against the best
-    passage of each, together.
-    """
-    facts = [_passages(source, FACT_WINDOW) for source in sources]
-    failed = missing(sentence, "\n".join(sources))  # the question's own names too
-    if not failed:
-        failed = min((missing(sentence, p, question) for each in facts for p in each), key=len)
-    if failed and len(sources) > 1:
-        together = " ".join(max(each, key=lambda p: _facts_held(sentence, p)) for each in facts)
-        failed = min(failed, missing(sentence, together, question), key=len)
-    if failed:
-        return 0.0, failed
-    wording = [_passages(source, WINDOW) for source in sources]
-    best = max(share(sentence, p, question) for each in wording for p in each)
-    if best < 1.0 and len(sources) > 1:
-        together = " ".join(
-            max(each, key=lambda p: share(sentence, p, question)) for each in wording
-        )
-        best = max(best, share(sentence, together, question))
-    return best, []
-
-
-def _passages(source: str, window: int) -> list[str]:
-    """Every run of up to `window` consecutive sentences of the source."""
-    spans = sentence_spans(source) or [(0, len(source))]
-    return [
-        source[spans[i][0] : spans[min(i + window, len(spans)) - 1][1]] for i in range(len(spans))
-    ]
-
-
-def _facts_held(sentence: str, passage: str) -> int:
-    """How many of the sentence's numbers and names the passage holds."""
-    bare = _MARKER.sub(" ", sentence)
-    numbers = mentions.numbers(bare) & mentions.numbers(passage, spelled=True)
-    names = mentions.names(bare) & (set(terms(passage)) | mentions.names(passage))
-    return len(numbers) + len(names)
-
-
-def sentence_support(sentence: str, evidence: str) -> float:
-    """Share of the sentence's content words in the evidence; 0 for a foreign number or name."""
-    return judge(sentence, evidence)[0]
-
-
 def _strip_markers(text: str, invalid: set[int]) -> str:
     """Drop invalid numbers from markers, and markers left empty, with their spacing."""
     if not invalid:
@@ -321,6 +226,6 @@ def _strip_markers(text: str, invalid: set[int]) -> str:
         numbers = [p.strip() for p in match.group(1).split(",") if int(p) not in invalid]
         return f"[{', '.join(numbers)}]" if numbers else ""
 
-    text = _MARKER.sub(keep, text)
+    text = MARKER.sub(keep, text)
     text = _SPACE_BEFORE_PUNCTUATION.sub(r"\1", text)
     return _RUN_OF_SPACES.sub(" ", text)
