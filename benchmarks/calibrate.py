@@ -103,9 +103,15 @@ def _answer(answerer: Any, weighed: Any, labels: np.ndarray, model: Any) -> tupl
     chances = model.predict_proba(weighed.features)[:, 1]
     scored = [replace(c, score=float(p)) for c, p in zip(weighed.top, chances, strict=True)]
     ranked = sorted(scored, key=lambda c: -c.score)
-    chosen = {c.start for c in answerer._chosen(ranked)}
-    right = any(label for c, label in zip(weighed.top, labels, strict=True) if c.start in chosen)
+    chosen = {_place(c) for c in answerer._chosen(ranked)}
+    right = any(
+        label for c, label in zip(weighed.top, labels, strict=True) if _place(c) in chosen
+    )
     return weighed.confidence_features(chances), right
+
+
+def _place(candidate: Any) -> tuple[str, int]:
+    return candidate.meta["article_id"], candidate.start
 
 
 def _fold(answerer: Any, weighed: dict[str, list[Any]], k: int) -> dict[str, list[Any]]:

@@ -40,8 +40,8 @@ SENTENCE_FEATURES = (
     "length",
     "lead",
 )
-SENTENCE_WEIGHTS = np.array([1.75, 4.09, 2.14, 0.75, 0.23, -0.81, 0.27, 0.58, 3.39, -1.34, 1.3])
-SENTENCE_BIAS = -6.62
+SENTENCE_WEIGHTS = np.array([1.77, 4.10, 2.12, 0.75, 0.24, -0.82, 0.26, 0.54, 3.36, -1.33, 1.30])
+SENTENCE_BIAS = -6.64
 CONFIDENCE_FEATURES = (
     "best",
     "runner_up",
@@ -51,7 +51,7 @@ CONFIDENCE_FEATURES = (
     "chunk_coverage",
     "names_found",
 )
-CONFIDENCE_WEIGHTS = np.array([1.93, 0.5, 0.86, 1.43, 1.0, -0.34, 1.06])
+CONFIDENCE_WEIGHTS = np.array([1.94, 0.48, 0.83, 1.47, 1.02, -0.36, 1.06])
 CONFIDENCE_BIAS = -3.44
 
 _LONG = 400  # characters: longer sentences count as this long
