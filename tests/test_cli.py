@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from harness.newsbot import SAMPLE, run_newsbot
 
+from bot.answer import NOT_FOUND
+
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -41,9 +43,19 @@ def test_ask_json_shape(workdir: Path) -> None:
     )
     (line,) = result.stdout.splitlines()
     answer = json.loads(line)
-    assert set(answer) == {"text", "abstained", "citations", "mode", "grounding", "notice"}
+    assert set(answer) == {
+        "text",
+        "abstained",
+        "citations",
+        "mode",
+        "grounding",
+        "notice",
+        "confidence",
+        "closest",
+    }
     assert answer["abstained"] is False
     assert (answer["mode"], answer["grounding"], answer["notice"]) == ("extractive", None, None)
+    assert 0 < answer["confidence"] <= 1 and answer["closest"] is None
     citation = answer["citations"][0]
     assert set(citation) == {
         "n",
@@ -61,11 +73,11 @@ def test_ask_json_shape(workdir: Path) -> None:
     first = {k: citation[k] for k in ("snippet", "start", "end")}
     assert citation["quotes"][0] == first  # the first quote is the snippet, as before
     assert citation["article_id"] == "haaretz-2004-09-06-lavrov"
-    assert "Dolphinarium" in citation["snippet"]
-    article = SAMPLE.read_text(encoding="utf-8")  # the snippet is the article's own text
-    assert citation["snippet"] in article and citation["end"] - citation["start"] == len(
-        citation["snippet"]
-    )
+    assert any("Dolphinarium" in quote["snippet"] for quote in citation["quotes"])
+    article = SAMPLE.read_text(encoding="utf-8")  # each quote is the article's own text
+    for quote in citation["quotes"]:
+        assert quote["snippet"] in article
+        assert quote["end"] - quote["start"] == len(quote["snippet"])
 
 
 def test_articles_stats_and_remove(workdir: Path, tmp_path: Path) -> None:
@@ -220,4 +232,4 @@ def test_dates_in_words_work(workdir: Path) -> None:
     early = run_newsbot(
         "ask", "What did Shalom cite?", "--until", "2004-09-05", "--data-dir", "data", cwd=workdir
     )
-    assert early.returncode == 0 and early.stdout.startswith("Not found")
+    assert early.returncode == 0 and early.stdout == f"{NOT_FOUND}\n"  # no article that early

@@ -2,7 +2,9 @@
 
 The model is the scripted OpenAI-compatible server (harness.llm_server), standing in for
 a capable hosted model, which can't run here: it streams a well-cited answer word by
-word over several seconds, so the bot must show it in several progress edits.
+word over several seconds, so the bot must show it in several progress edits. Tests also
+script it to invent a name or to say "I don't know.": the streamed message must then be
+edited into the extractive answer or the abstention, leaving one coherent message.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from harness.emulator_client import TelegramEmulator
 from harness.llm_server import ScriptedLLM
 from harness.newsbot import NewsbotProcess, buttons
 
-from bot.telegram.streaming import EDIT_EVERY_S
+from bot.answer import NOT_FOUND
+from bot.telegram.streaming import EDIT_EVERY_S, FALLBACK_LABEL
 
 pytest.importorskip("langchain_openai", reason="the llm extra is not installed")
 
@@ -28,12 +32,26 @@ ANSWER = (
     "casualties were young immigrants from Russia [1]."
 )
 WORD_DELAY_S = 0.25  # about 20 words: some five seconds of streaming
+# Cites [1] but names a person the source never mentions: the grounding check rejects it.
+INVENTED = "Shalom said that Boris Yeltsin had planned the Dolphinarium bombing himself [1]."
+IDK = "I don't know."
+ABSTENTION = (
+    f"{NOT_FOUND} The closest article, which does not answer it: \u201cRussian FM welcomes "
+    "Israeli cooperation on terror\u201d (Haaretz, 2004-09-06)."
+)
 
 
 @pytest.fixture(scope="module")
 def llm() -> Iterator[ScriptedLLM]:
     with ScriptedLLM(lambda messages: ANSWER, delay_s=WORD_DELAY_S) as server:
         yield server
+
+
+@pytest.fixture
+def model(llm: ScriptedLLM) -> Iterator[ScriptedLLM]:
+    """The module's model; a test scripts what it says for itself."""
+    yield llm
+    llm.reply = lambda messages: ANSWER
 
 
 @pytest.fixture(scope="module")
@@ -55,9 +73,11 @@ def llm_newsbot(
         bot.stop()
 
 
-def edit_calls(emulator: TelegramEmulator) -> int:
-    """editMessageText calls in the emulator's request log."""
-    return sum(line.endswith("/editMessageText") for line in emulator.log().splitlines())
+def api_calls(emulator: TelegramEmulator, method: str = "editMessageText") -> int:
+    """The bot's calls of a Bot API method in the emulator's request log."""
+    return sum(
+        line.endswith(f"/bot{emulator.token}/{method}") for line in emulator.log().splitlines()
+    )
 
 
 def test_llm_answer_streams_into_one_edited_message(
@@ -87,5 +107,89 @@ def test_llm_answer_streams_into_one_edited_message(
     assert len(answers) == 1  # streamed into one message, not resent
     # the growing text was seen: several partial states, each a prefix of the answer
     assert len(partial) >= 2 and all(ANSWER.startswith(p.rstrip("…").strip()) for p in partial)
-    edits = edit_calls(emulator)
+    edits = api_calls(emulator)
     assert 2 <= edits <= 1 + elapsed / EDIT_EVERY_S + 1, (edits, elapsed)  # progress, then final
+
+
+def replies(emulator: TelegramEmulator, user: int, sent: dict[str, Any]) -> list[dict[str, Any]]:
+    """The bot's messages after `sent`, with edits applied."""
+    return [m for m in emulator.bot_messages(user) if m["message_id"] > sent["message_id"]]
+
+
+def calls(emulator: TelegramEmulator) -> tuple[int, int]:
+    """(sendMessage, editMessageText) calls so far."""
+    return api_calls(emulator, "sendMessage"), api_calls(emulator, "editMessageText")
+
+
+def test_i_dont_know_streams_into_one_abstention(
+    emulator: TelegramEmulator, llm_newsbot: NewsbotProcess, model: ScriptedLLM
+) -> None:
+    user = 2102
+    model.reply = lambda messages: IDK
+    before = calls(emulator)
+    sent = emulator.send_message(SHALOM, user_id=user)
+    emulator.wait_for(
+        lambda: [m for m in replies(emulator, user, sent) if m["text"] == ABSTENTION],
+        120,
+        description="the abstention",
+    )
+    (final,) = replies(emulator, user, sent)
+    sends, edits = (now - then for now, then in zip(calls(emulator), before, strict=True))
+    assert sends == 1 and edits >= 1 and "edit_date" in final  # the draft, edited
+    assert final["text"] == ABSTENTION  # said as the CLI and --json say it
+    assert FALLBACK_LABEL not in final["text"] and "Dolphinarium" not in final["text"]
+    assert buttons(final) == []  # nothing cited, no Sources
+    assert final["reply_to_message"]["message_id"] == sent["message_id"]
+
+
+def test_an_invented_answer_streams_into_the_extractive_one(
+    emulator: TelegramEmulator, llm_newsbot: NewsbotProcess, model: ScriptedLLM
+) -> None:
+    user = 2103
+    model.reply = lambda messages: INVENTED
+    before = calls(emulator)
+    sent = emulator.send_message(SHALOM, user_id=user)
+    drafts: set[str] = set()
+    deadline = time.monotonic() + 120
+    final: dict[str, Any] | None = None
+    while final is None:
+        assert time.monotonic() < deadline, f"no final answer:\n{llm_newsbot.output()[-4000:]}"
+        shown = replies(emulator, user, sent)
+        drafts.update(m["text"] for m in shown if not buttons(m))
+        final = next((m for m in shown if buttons(m)), None)
+        time.sleep(0.05)
+    assert drafts and all(INVENTED.startswith(d.rstrip("…").strip()) for d in drafts), drafts
+    assert [m["message_id"] for m in replies(emulator, user, sent)] == [final["message_id"]]
+    sends, _ = (now - then for now, then in zip(calls(emulator), before, strict=True))
+    assert sends == 1  # the draft became the answer: no second message
+    label = f"{FALLBACK_LABEL} (the model's answer was not supported by its sources"
+    assert final["text"].startswith(label), final["text"]
+    assert "Shalom cited the 2001 Dolphinarium nightclub suicide bombing" in final["text"]
+    assert "Yeltsin" not in final["text"]
+    assert buttons(final) == [("Sources", "src:1")]
+
+
+def test_a_deleted_draft_is_answered_in_a_new_message(
+    emulator: TelegramEmulator, llm_newsbot: NewsbotProcess, model: ScriptedLLM
+) -> None:
+    """The user deletes the message while it streams: the answer can't be edited in, so
+    it is sent."""
+    user = 2104
+    sent = emulator.send_message(SHALOM, user_id=user)
+    draft = emulator.wait_for(
+        lambda: next(iter(replies(emulator, user, sent)), None), 60, description="the draft"
+    )
+    deleted = httpx.post(
+        f"{emulator.api_base}/bot{emulator.token}/deleteMessage",
+        json={"chat_id": user, "message_id": draft["message_id"]},
+    ).json()
+    assert deleted == {"ok": True, "result": True}
+    final = emulator.wait_for(
+        lambda: next((m for m in replies(emulator, user, sent) if buttons(m)), None),
+        120,
+        description="the final answer",
+    )
+    assert [m["message_id"] for m in replies(emulator, user, sent)] == [final["message_id"]]
+    assert final["message_id"] != draft["message_id"]
+    assert final["text"].startswith(f"{ANSWER}\n\n[1] Haaretz, 2004-09-06"), final["text"]
+    assert final["reply_to_message"]["message_id"] == sent["message_id"]

@@ -5,6 +5,12 @@ loop through an `asyncio.Queue`. "typing…" shows until the first text; the fir
 is then sent and edited with the text so far at most once every `EDIT_EVERY_S`. The final
 edit turns it into part 1 of the formatted answer (citation links, Sources button on the
 last part); further parts follow as new messages.
+
+The streamed text is a draft the grounding check has not yet read: the final answer may
+keep it, replace it with the labelled extractive answer, or turn it into an abstention.
+Either way the chat ends with one answer, never the draft beside another: a draft that
+can't be edited is deleted and the answer sent instead, and a draft whose answer failed
+is deleted before the error handler apologises.
 """
 
 import asyncio
@@ -92,6 +98,7 @@ async def stream_answer(message: Message, context: Context, text: str, chat: Cha
         return item
 
     worker = loop.run_in_executor(context.bot_data.executor, produce)
+    sent: Message | None = None  # the draft, until the final answer replaces it
     try:
         streamed = ""
         async with typing(context.bot, message.chat_id):
@@ -101,7 +108,6 @@ async def stream_answer(message: Message, context: Context, text: str, chat: Cha
                 if streamed.strip():
                     break
                 item = await receive()
-        sent: Message | None = None
         if isinstance(item, str):
             shown = preview(streamed)
             sent = await reply_html(message, escape(shown), shown, quote=True)
@@ -121,7 +127,12 @@ async def stream_answer(message: Message, context: Context, text: str, chat: Cha
                     break
         if not isinstance(item, Answer):
             raise TypeError(f"the answer stream yielded {type(item).__name__}")
-        await deliver(message, sent, item, chat.remember(item))
+        draft, sent = sent, None
+        await deliver(message, draft, item, chat.remember(item))
+    except Exception:
+        if sent is not None:  # no answer replaced the unchecked text: don't leave it standing
+            await _withdraw(sent)
+        raise
     finally:
         stop.set()
         await asyncio.wait([worker])  # the conversation is extended after the final Answer
@@ -144,6 +155,27 @@ async def deliver(message: Message, sent: Message | None, answer: Answer, turn: 
         last = i == len(parts) - 1
         markup = sources_button(turn) if last and answer.citations else None
         if i == 0 and sent is not None:
-            await edit_message(sent, html, plain, markup)
+            await _replace(message, sent, html, plain, markup)
         else:
             await reply_html(message, html, plain, markup=markup, quote=i == 0)
+
+
+async def _replace(
+    message: Message, sent: Message, html: str, plain: str, markup: InlineKeyboardMarkup | None
+) -> None:
+    """Edit the draft into the answer's first part; if Telegram refuses (the message was
+    deleted, or is too old to edit), delete what is left of it and send the part instead."""
+    try:
+        await edit_message(sent, html, plain, markup)
+    except BadRequest as error:
+        log.warning("the streamed message can't be edited (%s); sending the answer", error)
+        await _withdraw(sent)
+        await reply_html(message, html, plain, markup=markup, quote=True)
+
+
+async def _withdraw(sent: Message) -> None:
+    """Delete a draft; if that fails too, there is nothing more to do than log it."""
+    try:
+        await sent.delete()
+    except TelegramError as error:
+        log.warning("the streamed message %s can't be deleted: %s", sent.message_id, error)
