@@ -1,10 +1,10 @@
-"""Turn files into `Article`s: plain text, Markdown, HTML and JSON/JSON Lines.
+"""Turn files into `Article`s: plain text, Markdown, HTML, JSON/JSON Lines, PDF and DOCX.
 
 Every problem with an input becomes a `LoadProblem` naming the file (and line), and
 loading carries on with the rest. What a user should know about a file that was still
 loaded (the encoding it was read with) becomes a `LoadNote`. Which suffixes are read
 is the data in `LOADERS`; files of other types in a folder are reported, one line per
-type.
+type. PDF and Word files are read by `index.ingest.documents`.
 """
 
 import json
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from index.articles import Article, derived_id, slugify
+from index.ingest.documents import UnreadableDocument, read_docx, read_pdf
 from index.ingest.encodings import decode_text
 from index.ingest.metadata import (
     date_from_filename,
@@ -269,8 +270,20 @@ class Loader:
     reads_bytes: bool = False
 
 
+def _document(read: Callable[[Path, bytes], Article]) -> Loader:
+    """A loader for a document reader: a file it can't read is one problem line."""
+
+    def load(path: Path, data: bytes) -> Iterator[Loaded]:
+        try:
+            yield read(path, data)
+        except UnreadableDocument as exc:
+            yield LoadProblem(str(path), str(exc))
+
+    return Loader(load, reads_bytes=True)
+
+
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-# Suffix -> loader. A new format (issue #14: .pdf, .docx) is a new entry here.
+# Suffix -> loader. A new format is a new entry here.
 LOADERS: dict[str, Loader] = {
     ".txt": Loader(_load_text),
     ".md": Loader(_load_text),
@@ -280,5 +293,7 @@ LOADERS: dict[str, Loader] = {
     ".json": Loader(_load_json),
     ".jsonl": Loader(_load_json),
     ".ndjson": Loader(_load_json),
+    ".pdf": _document(read_pdf),
+    ".docx": _document(read_docx),
 }
 SUPPORTED = set(LOADERS)
