@@ -47,6 +47,17 @@ _EXPECTS_NUMBER = re.compile(
 _EXPECTS_DATE = re.compile(r"\bwhen\b|\b(?:what|which) (?:year|date|day|month|time)\b", re.I)
 _EXPECTS_NAME = re.compile(r"\bwho(?:m|se)?\b|\bwhich\b|^\s*name\b", re.I)
 _FOLDED = re.compile(r"[\W_]+")
+_SAID = re.compile(
+    r"\b(?i:what|how|why) (?:did|does|do|has|have|had|is|was) ((?:[A-Z][\w'\u2019.-]* ?){1,4}) ?"
+    r"(?:say|said|tell|told|cite|claim|argue|announce|write|warn|promise|mean|think|"
+    r"describe|call|saying|telling|claiming|arguing|warning)\b"
+)
+_HOW_MANY = re.compile(r"\bhow many ([^\W\d_]+)", re.I)
+_COUNT = re.compile(
+    r"(?:\d[\d,.]*|\b(?:two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|"
+    r"thousands?|millions?)\b)(?: million| billion| thousand)?((?: [^\W\d_]+){1,3})",
+    re.I,
+)
 _POSSESSIVE = re.compile(r"(?<=\w)'s\b")
 _SPELLED = {
     w: str(n)
@@ -134,6 +145,24 @@ def expected(question: str) -> Expected:
     if _EXPECTS_NAME.search(question):
         return "name"
     return "any"
+
+
+def speaker(question: str) -> set[str]:
+    """The stems of whoever a "What did NAME say ..." question asks about (else empty)."""
+    match = _SAID.search(question)
+    return names(f"x {match.group(1)}") if match else set()
+
+
+def counted(question: str) -> str | None:
+    """The stem of what "how many" counts ("How many votes did ..." -> "vote"), if anything."""
+    match = _HOW_MANY.search(question)
+    found = stem(words(match.group(1))) if match else []
+    return found[0] if found else None
+
+
+def counts(sentence: str, thing: str) -> bool:
+    """Whether a number in the sentence counts `thing` (a stem): "216 votes", "12 new buses"."""
+    return any(thing in stem(words(match.group(1))) for match in _COUNT.finditer(sentence))
 
 
 def supplies(kind: Expected, sentence: str, question_names: set[str]) -> bool:

@@ -25,17 +25,17 @@ def test_unsupported_files_in_a_folder_are_named_and_counted(tmp_path: Path) -> 
     news = tmp_path / "news"
     (news / "sub").mkdir(parents=True)
     (news / "story.txt").write_text(STORY)
-    (news / "report.pdf").write_bytes(b"%PDF-1.7\n\x00\x01binary")
-    (news / "sub" / "annex.pdf").write_bytes(b"%PDF-1.7\n\x00\x02binary")
-    (news / "memo.docx").write_bytes(b"PK\x03\x04\x00\x00binary")
+    (news / "report.epub").write_bytes(b"PK\x03\x04\x00\x01binary")
+    (news / "sub" / "annex.epub").write_bytes(b"PK\x03\x04\x00\x02binary")
+    (news / "memo.odt").write_bytes(b"PK\x03\x04\x00\x00binary")
     (news / "blob").write_bytes(b"\x00\x01\x02\x03")
     result = run_newsbot("ingest", "news", "--data-dir", "data", cwd=tmp_path)
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert lines == [
         "skipped news: 1 file of unsupported type (no extension): blob",
-        "skipped news: 1 file of unsupported type .docx: memo.docx",
-        "skipped news: 2 files of unsupported type .pdf: report.pdf, sub/annex.pdf",
+        "skipped news: 2 files of unsupported type .epub: report.epub, sub/annex.epub",
+        "skipped news: 1 file of unsupported type .odt: memo.odt",
     ]
     assert result.stdout.startswith("1 new, 0 updated, 0 unchanged")
     assert result.stdout.strip().endswith("; 3 problems")

@@ -116,12 +116,12 @@ def test_find_files_walks_directories_and_reports_missing_paths(tmp_path: Path) 
         "sub/b.md",
         "sub/c.html",
         "sub/d.jsonl",
-        "sub/skip.pdf",
+        "sub/skip.epub",
         "sub/.hidden/e.txt",
     ):
         (tmp_path / name).write_text("x")
-    (tmp_path / "f.pdf").write_text("x")
-    files, problems = find_files([tmp_path, tmp_path / "missing.txt", tmp_path / "f.pdf"])
+    (tmp_path / "f.epub").write_text("x")
+    files, problems = find_files([tmp_path, tmp_path / "missing.txt", tmp_path / "f.epub"])
     assert sorted(f.relative_to(tmp_path).as_posix() for f in files) == [
         "a.txt",
         "sub/b.md",
@@ -129,21 +129,21 @@ def test_find_files_walks_directories_and_reports_missing_paths(tmp_path: Path) 
         "sub/d.jsonl",
     ]
     assert [str(p) for p in problems] == [
-        f"{tmp_path}: 2 files of unsupported type .pdf: f.pdf, sub/skip.pdf",
+        f"{tmp_path}: 2 files of unsupported type .epub: f.epub, sub/skip.epub",
         f"{tmp_path / 'missing.txt'}: no such file or directory",
-        f"{tmp_path / 'f.pdf'}: unsupported file type (use .htm, .html, .json, .jsonl, "
-        ".markdown, .md, .ndjson, .txt)",
+        f"{tmp_path / 'f.epub'}: unsupported file type (use .docx, .htm, .html, .json, "
+        ".jsonl, .markdown, .md, .ndjson, .pdf, .txt)",
     ]
 
 
 def test_a_folder_with_many_unsupported_files_is_one_line_per_type(tmp_path: Path) -> None:
     for i in range(8):
-        (tmp_path / f"scan-{i}.pdf").write_bytes(b"%PDF")
+        (tmp_path / f"book-{i}.epub").write_bytes(b"PK")
     files, problems = find_files([tmp_path])
     assert files == []
     assert [p.reason for p in problems] == [
-        "8 files of unsupported type .pdf: scan-0.pdf, scan-1.pdf, scan-2.pdf, scan-3.pdf, "
-        "scan-4.pdf and 3 more"
+        "8 files of unsupported type .epub: book-0.epub, book-1.epub, book-2.epub, "
+        "book-3.epub, book-4.epub and 3 more"
     ]
 
 

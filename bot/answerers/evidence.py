@@ -81,18 +81,24 @@ def sentence_features(
     chunk_scores: Sequence[float],
     cosines: "Sequence[float] | np.ndarray",
     leads: Sequence[bool],
+    contexts: Sequence[frozenset[str]],
 ) -> np.ndarray:
-    """One row of SENTENCE_FEATURES per candidate sentence."""
+    """One row of SENTENCE_FEATURES per candidate sentence.
+
+    A sentence keeps the question's names that it, or the context it is read with (its
+    article's title, the sentence its pronoun refers to), holds.
+    """
     if not sentences:
         return np.zeros((0, len(SENTENCE_FEATURES)))
     best_overlap = max(overlaps) or 1.0
     best_cosine, best_chunk = max(cosines), max(chunk_scores)
     rows = []
-    for text, ov, chunk, cos, lead in zip(
-        sentences, overlaps, chunk_scores, cosines, leads, strict=True
+    for text, ov, chunk, cos, lead, context in zip(
+        sentences, overlaps, chunk_scores, cosines, leads, contexts, strict=True
     ):
         own = set(terms(text))
-        kept = len(question.names & own) / len(question.names) if question.names else 1.0
+        held = own | context
+        kept = len(question.names & held) / len(question.names) if question.names else 1.0
         rows.append(
             [
                 ov,

@@ -34,6 +34,7 @@ from langchain_core.embeddings import Embeddings
 
 from bot.answer import Answer, Citation, Quote, abstention, cite_quotes
 from bot.answerers import evidence
+from bot.mentions import counted, counts, names, speaker, supplies
 from index.sentences import LOWERCASE_START, PHOTO_AGENCIES, sentence_spans
 from index.terms import terms
 
@@ -48,6 +49,7 @@ _NOT_AN_ANSWER = re.compile(
     rf"|Getty Images|/(?:{PHOTO_AGENCIES})\b|\bAP Photo\b"  # photo credits
 )
 _WORD = re.compile(r"\w+")
+_REFERS_BACK = re.compile(r"(?:He|She|They|It|His|Her|Their|Its|The|This|That)\b")
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class Candidate:
     end: int
     meta: dict[str, Any]
     chunk_score: float
+    context: frozenset[str] = frozenset()  # words it is read with: its title, who "he" is
     score: float = 0.0
 
 
@@ -81,10 +84,15 @@ class ExtractiveAnswerer:
         """Answer from the chunks, or abstain when the answer is unlikely to be right."""
         if not chunks or max(_score(c) for c in chunks) < self.min_score:
             return abstention()
+        closest = chunks[0].metadata
         asked = evidence.Question.of(question)
+        if speaker(question):  # "What did Lavrov say about Iran?": where he speaks of it
+            chunks = [c for c in chunks if asked.names <= _words_of(c)]
+            if not chunks:
+                return abstention(closest)
         ranked, sure = self._rank(asked, chunks)
         if not ranked or sure < self.min_evidence:
-            return abstention(chunks[0].metadata)
+            return abstention(closest)
         chosen = self._chosen(ranked)
         articles = list(dict.fromkeys(c.meta["article_id"] for c in chosen))
         citations = [
@@ -124,10 +132,10 @@ class ExtractiveAnswerer:
 
         `benchmarks/calibrate.py` fits the evidence models on exactly these features.
         """
-        candidates = [c for c in _candidates(chunks) if quotable(c.text)]
+        candidates = _supplying(question, [c for c in _candidates(chunks) if quotable(c.text)])
         if not candidates:
             return None
-        found = [set(terms(c.text)) for c in candidates]
+        found = [set(terms(c.text)) | c.context for c in candidates]
         idf = term_weights(found)
         overlaps = [overlap(set(question.terms), f, idf) for f in found]
         order = sorted(
@@ -143,6 +151,7 @@ class ExtractiveAnswerer:
             [c.chunk_score for c in top],
             evidence.cosines(self.embeddings.embed_query(question.text), vectors),
             [c.start == 0 for c in top],
+            [c.context for c in top],
         )
         return Weighed(question, top, features, chunks)
 
@@ -167,6 +176,24 @@ class Weighed:
         )
 
 
+def _words_of(chunk: Document) -> set[str]:
+    return set(terms(f"{chunk.metadata.get('title', '')}\n{chunk.page_content}"))
+
+
+def _supplying(question: evidence.Question, candidates: list[Candidate]) -> list[Candidate]:
+    """The candidates that hold the kind of answer the question asks for, if any do.
+
+    "Who is the new speaker?" is answered by a sentence naming someone the question
+    doesn't, never by "The vote on a new speaker took place over four days."; "How many
+    votes ..." by a sentence that counts votes when one does.
+    """
+    names = set(question.names)
+    supplying = [c for c in candidates if supplies(question.expected, c.text, names)]
+    thing = counted(question.text)
+    counting = [c for c in supplying if counts(c.text, thing)] if thing else []
+    return counting or supplying or candidates
+
+
 def _start(candidate: Candidate) -> int:
     return candidate.start
 
@@ -176,22 +203,29 @@ def _score(chunk: Document) -> float:
 
 
 def _candidates(chunks: Sequence[Document]) -> list[Candidate]:
-    """Every sentence of every chunk once, with offsets into its article."""
+    """Every sentence of every chunk once, with offsets into its article and its context.
+
+    A sentence is read with its article's title ("The Banshees of Inisherin won best
+    comedy" under "Golden Globes: the winners"), and one that opens with a pronoun or
+    "The" with the names of the sentence before it ("He received 216 votes").
+    """
     seen: set[tuple[str, int]] = set()
     found: list[Candidate] = []
     for chunk in chunks:
         meta = chunk.metadata
         base = int(meta["start"])
+        title = frozenset(terms(meta.get("title", "")))
+        before = ""
         for start, end in sentence_spans(chunk.page_content):
+            text = chunk.page_content[start:end]
             key = (meta["article_id"], base + start)
+            referred = names(before) if _REFERS_BACK.match(text) else set()
+            before = text
             if key in seen:
                 continue
             seen.add(key)
-            found.append(
-                Candidate(
-                    chunk.page_content[start:end], base + start, base + end, meta, _score(chunk)
-                )
-            )
+            context = title | referred
+            found.append(Candidate(text, base + start, base + end, meta, _score(chunk), context))
     return found
 
 
