@@ -16,7 +16,7 @@ from typing import Literal
 
 from index.terms import STOP_WORDS, stem, words
 
-Expected = Literal["number", "date", "name", "any"]
+Expected = Literal["number", "date", "person", "name", "any"]
 
 _CAPITALISED = re.compile(r"[^\W\d_][\w'\u2019.-]*")
 _OPENS_SENTENCE = frozenset('.!?:;"\u201c\u2018([\u2014\u2013')
@@ -45,7 +45,8 @@ _EXPECTS_NUMBER = re.compile(
     re.I,
 )
 _EXPECTS_DATE = re.compile(r"\bwhen\b|\b(?:what|which) (?:year|date|day|month|time)\b", re.I)
-_EXPECTS_NAME = re.compile(r"\bwho(?:m|se)?\b|\bwhich\b|^\s*name\b", re.I)
+_EXPECTS_PERSON = re.compile(r"\bwho(?:m|se)?\b", re.I)
+_EXPECTS_NAME = re.compile(r"\bwhich\b|^\s*name\b", re.I)
 _FOLDED = re.compile(r"[\W_]+")
 _SAID = re.compile(
     r"\b(?i:what|how|why) (?:did|does|do|has|have|had|is|was) ((?:[A-Z][\w'\u2019.-]* ?){1,4}) ?"
@@ -142,6 +143,8 @@ def expected(question: str) -> Expected:
         return "number"
     if _EXPECTS_DATE.search(question):
         return "date"
+    if _EXPECTS_PERSON.search(question):
+        return "person"
     if _EXPECTS_NAME.search(question):
         return "name"
     return "any"
@@ -171,6 +174,6 @@ def supplies(kind: Expected, sentence: str, question_names: set[str]) -> bool:
         return bool(_NUMBER.search(sentence) or _SPELLED_NUMBER.search(sentence))
     if kind == "date":
         return bool(_DATE.search(sentence))
-    if kind == "name":
+    if kind in ("person", "name"):
         return bool(names(sentence) - question_names or _QUOTED.search(sentence))
     return True

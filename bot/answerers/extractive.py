@@ -49,6 +49,7 @@ _NOT_AN_ANSWER = re.compile(
     rf"|Getty Images|/(?:{PHOTO_AGENCIES})\b|\bAP Photo\b"  # photo credits
 )
 _WORD = re.compile(r"\w+")
+_DECISIVE = frozenset({"person", "number", "date"})  # "which X" answers may be any word
 _REFERS_BACK = re.compile(r"(?:He|She|They|It|His|Her|Their|Its|The|This|That)\b")
 
 
@@ -187,6 +188,8 @@ def _supplying(question: evidence.Question, candidates: list[Candidate]) -> list
     doesn't, never by "The vote on a new speaker took place over four days."; "How many
     votes ..." by a sentence that counts votes when one does.
     """
+    if question.expected not in _DECISIVE:
+        return candidates
     names = set(question.names)
     supplying = [c for c in candidates if supplies(question.expected, c.text, names)]
     thing = counted(question.text)
