@@ -28,6 +28,8 @@ import numpy as np
 from realtimeqa import question_sets
 from report import print_table
 
+from bot.answerers.evidence import MIN_LIKELIHOOD
+
 THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
 
 
@@ -99,14 +101,16 @@ def _fit(answerer: Any, weighed: dict[str, list[Any]], halves: Any) -> tuple[Any
 
 
 def _answer(answerer: Any, weighed: Any, labels: np.ndarray, model: Any) -> tuple[Any, bool]:
-    """The answer's confidence features, and whether its chosen sentences hold the answer."""
+    """The answer's confidence features, and whether its chosen sentences hold the answer.
+
+    An answer whose best sentence is below MIN_LIKELIHOOD abstains whatever its
+    confidence; it counts as not right.
+    """
     chances = model.predict_proba(weighed.features)[:, 1]
     scored = [replace(c, score=float(p)) for c, p in zip(weighed.top, chances, strict=True)]
     ranked = sorted(scored, key=lambda c: -c.score)
     chosen = {_place(c) for c in answerer._chosen(ranked)}
-    right = any(
-        label for c, label in zip(weighed.top, labels, strict=True) if _place(c) in chosen
-    )
+    right = any(label for c, label in zip(weighed.top, labels, strict=True) if _place(c) in chosen)
     return weighed.confidence_features(chances), right
 
 
@@ -127,7 +131,9 @@ def _fold(answerer: Any, weighed: dict[str, list[Any]], k: int) -> dict[str, lis
                 out[name].append((0.0, False))
                 continue
             features, right = _answer(answerer, w, labels, sentence)
-            out[name].append((float(confidence.predict_proba([features])[0, 1]), right))
+            sure = float(confidence.predict_proba([features])[0, 1])
+            floor = features[0] < MIN_LIKELIHOOD  # the best sentence's likelihood
+            out[name].append((0.0 if floor else sure, right))
     return out
 
 

@@ -12,7 +12,8 @@ Two small logistic models over features that need no model beyond the query enco
 - **Answer confidence**: the chance that the answer built from the best sentences is
   right, from the best two likelihoods, the best chunk, sentence cosine and word share,
   the best chunk's share of the question's words, and the share of the question's
-  names found in any retrieved chunk. The answerer abstains below `answer.min_evidence`.
+  names found in any retrieved chunk. The answerer abstains below `answer.min_evidence`,
+  and whenever the best sentence is less likely than MIN_LIKELIHOOD.
 
 Both were fitted with `benchmarks/calibrate.py` on RealTime QA 2023 (999 answerable
 questions, and 300 whose gold paragraphs were withheld from the corpus), which prints
@@ -54,6 +55,10 @@ CONFIDENCE_FEATURES = (
 CONFIDENCE_WEIGHTS = np.array([1.94, 0.48, 0.83, 1.47, 1.02, -0.36, 1.06])
 CONFIDENCE_BIAS = -3.44
 
+# The least likelihood of the best sentence: below it no sentence plausibly answers,
+# whatever the confidence model says ("What is the capital of Australia?" over news
+# that mentions Australia). Abstains on about 1% of RealTime QA's answerable questions.
+MIN_LIKELIHOOD = 0.08
 _LONG = 400  # characters: longer sentences count as this long
 _RESTATES = 2  # a sentence adding fewer content words than this only restates the question
 

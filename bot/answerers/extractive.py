@@ -87,12 +87,16 @@ class ExtractiveAnswerer:
             return abstention()
         closest = chunks[0].metadata
         asked = evidence.Question.of(question)
-        if speaker(question):  # "What did Lavrov say about Iran?": where he speaks of it
+        said = speaker(question)
+        if said:  # "What did Lavrov say about Iran?": where he speaks of it
             chunks = [c for c in chunks if asked.names <= _words_of(c)]
             if not chunks:
                 return abstention(closest)
         ranked, sure = self._rank(asked, chunks)
-        if not ranked or sure < self.min_evidence:
+        if said:  # ... in a sentence on Iran (or under a title naming it)
+            topic = asked.names - said
+            ranked = [c for c in ranked if topic <= set(terms(c.text)) | c.context]
+        if not ranked or ranked[0].score < evidence.MIN_LIKELIHOOD or sure < self.min_evidence:
             return abstention(closest)
         chosen = self._chosen(ranked)
         articles = list(dict.fromkeys(c.meta["article_id"] for c in chosen))
