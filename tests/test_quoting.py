@@ -141,9 +141,13 @@ def test_abbreviations_and_initials_stay_inside_the_quoted_sentence(workdir: Pat
 
 def test_a_wire_sentence_from_two_outlets_is_quoted_once(workdir: Path) -> None:
     answer = ask(workdir, "How did the Marrowby harbour council vote on the pier?")
-    assert len(answer["citations"]) == 1
     assert answer["text"].count("to close the old Marrowby pier") == 1
-    assert "[2]" not in answer["text"]
+    quoting = [
+        c
+        for c in answer["citations"]
+        if any("old Marrowby pier" in q["snippet"] for q in c["quotes"])
+    ]
+    assert len(quoting) == 1  # one outlet's copy, the other's not cited for it
 
 
 def test_one_article_is_cited_once_with_each_of_its_sentences(workdir: Path) -> None:
