@@ -53,7 +53,7 @@ class AnswerSettings(Section):
     """How answers are written."""
 
     mode: Literal["extractive", "llm"] = "extractive"
-    min_evidence: float = Field(0.1, ge=0.0, le=1.0)
+    min_evidence: float = Field(0.15, ge=0.0, le=1.0)
     max_sentences: int = Field(2, ge=1, le=10)
     history_turns: int = Field(3, ge=0, le=50)
 
