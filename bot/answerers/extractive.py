@@ -39,7 +39,8 @@ from index.sentences import LOWERCASE_START, PHOTO_AGENCIES, sentence_spans
 from index.terms import terms
 
 _CHUNK_WEIGHT = 0.5
-PRE_RANKED = 8  # sentences embedded and scored per question
+PRE_RANKED = 6  # sentences embedded and scored per question
+EMBEDDED_CHARS = 300  # of each, about 64 word pieces: the cost grows with the longest
 RUNNER_UP = 0.3  # a second sentence must be at least this share as likely as the best
 _ENDS_SENTENCE = re.compile(r"[.!\u2026][\"'\u201d\u2019)\]]*$")
 _NOT_AN_ANSWER = re.compile(
@@ -148,7 +149,7 @@ class ExtractiveAnswerer:
             key=lambda i: -(overlaps[i] + _CHUNK_WEIGHT * candidates[i].chunk_score),
         )[:PRE_RANKED]
         top = [candidates[i] for i in order]
-        vectors = self.embeddings.embed_documents([c.text for c in top])
+        vectors = self.embeddings.embed_documents([c.text[:EMBEDDED_CHARS] for c in top])
         features = evidence.sentence_features(
             question,
             [c.text for c in top],
