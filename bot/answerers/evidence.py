@@ -42,8 +42,8 @@ SENTENCE_FEATURES = (
     "length",
     "lead",
 )
-SENTENCE_WEIGHTS = np.array([1.66, 3.43, 2.66, 0.24, 0.28, -0.50, 0.60, 0.45, 2.88, -1.44, 1.49])
-SENTENCE_BIAS = -6.50
+SENTENCE_WEIGHTS = np.array([1.61, 3.33, 2.49, 0.24, 0.34, -0.47, 0.53, 0.58, 2.86, -1.46, 1.56])
+SENTENCE_BIAS = -6.37
 CONFIDENCE_FEATURES = (
     "best",
     "runner_up",
@@ -53,8 +53,8 @@ CONFIDENCE_FEATURES = (
     "chunk_coverage",
     "names_found",
 )
-CONFIDENCE_WEIGHTS = np.array([2.60, 0.46, -0.12, 1.71, 0.76, -0.44, 0.96])
-CONFIDENCE_BIAS = -3.10
+CONFIDENCE_WEIGHTS = np.array([2.80, 0.54, -0.28, 1.63, 0.75, -0.48, 0.89])
+CONFIDENCE_BIAS = -2.96
 
 # The least likelihood of the best sentence: below it no sentence plausibly answers,
 # whatever the confidence model says ("What is the capital of Australia?" over news

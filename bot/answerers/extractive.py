@@ -147,7 +147,7 @@ class ExtractiveAnswerer:
         order = sorted(
             range(len(candidates)),
             key=lambda i: -(overlaps[i] + _CHUNK_WEIGHT * candidates[i].chunk_score),
-        )[:PRE_RANKED]
+        )[: max(PRE_RANKED, self.max_sentences)]
         top = [candidates[i] for i in order]
         vectors = self.embeddings.embed_documents([c.text[:EMBEDDED_CHARS] for c in top])
         features = evidence.sentence_features(
