@@ -35,7 +35,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from realtimeqa import question_sets
+from realtimeqa import add_arguments, question_sets
 from report import REPO, print_table
 
 BASELINE = "33626c7"  # the last commit before "Right or silent" (#13)
@@ -214,10 +214,7 @@ def _devset_table(
 
 def _parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", type=Path, help="newsbot config (default: ./config.yaml)")
-    parser.add_argument("--data-dir", type=Path, help="keep the indexes here (reused)")
-    parser.add_argument("--withhold", type=int, default=300, help="questions withheld")
-    parser.add_argument("--seed", type=int, default=13, help="seed of the withheld sample")
+    add_arguments(parser)
     parser.add_argument("--baseline", default=BASELINE, help="git revision of the old answerer")
     return parser.parse_args()
 

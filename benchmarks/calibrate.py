@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from realtimeqa import question_sets
+from realtimeqa import add_arguments, question_sets
 from report import print_table
 
 from bot.answerers.evidence import MIN_LIKELIHOOD
@@ -153,10 +153,7 @@ def _coefficients(model: Any) -> str:
 
 def _parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", type=Path, help="newsbot config (default: ./config.yaml)")
-    parser.add_argument("--data-dir", type=Path, help="keep the indexes here (reused)")
-    parser.add_argument("--withhold", type=int, default=300, help="questions withheld")
-    parser.add_argument("--seed", type=int, default=13, help="seed of the withheld sample")
+    add_arguments(parser)
     return parser.parse_args()
 
 

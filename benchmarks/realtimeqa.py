@@ -10,6 +10,7 @@ in `DIR/answerable` and `DIR/withheld`, and reused while unchanged. Every questi
 retrieved once, without dates (as `--no-dates`), with the configured `retrieval.k`.
 """
 
+import argparse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,14 @@ class Asked:
 
     query: Any
     chunks: list[Any]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """--config, --data-dir, --withhold and --seed, as `question_sets` takes them."""
+    parser.add_argument("--config", type=Path, help="newsbot config (default: ./config.yaml)")
+    parser.add_argument("--data-dir", type=Path, help="keep the indexes here (reused)")
+    parser.add_argument("--withhold", type=int, default=300, help="questions withheld")
+    parser.add_argument("--seed", type=int, default=13, help="seed of the withheld sample")
 
 
 def question_sets(config: Path | None, base: Path, withhold: int, seed: int) -> dict[str, Any]:

@@ -119,36 +119,17 @@ def check(
     """
     removed = [n for n in cited_numbers(text) if n not in sources]
     text = _strip_markers(text, set(removed)).strip()
-    claims = [text[a:b] for a, b in sentence_spans(text) if not declines(text[a:b])]
+    claims = _claims(text)
     if not claims:
-        return CheckedAnswer(
-            text,
-            Grounding(
-                supported=False,
-                support=0.0,
-                cited=[],
-                removed_citations=removed,
-                reason="the model said the sources don't answer this",
-                declined=True,
-            ),
-        )
+        return _unsupported(text, removed, "the model said the sources don't answer this", True)
     cited = [n for n in cited_numbers(text) if n in sources]
     attributed = False
     if not cited and attribute and (with_citations := attributed_text(text, sources, min_support)):
         text, attributed = with_citations, True
         cited = cited_numbers(text)
-        claims = [text[a:b] for a, b in sentence_spans(text) if not declines(text[a:b])]
+        claims = _claims(text)
     if not cited:
-        return CheckedAnswer(
-            text,
-            Grounding(
-                supported=False,
-                support=0.0,
-                cited=[],
-                removed_citations=removed,
-                reason="no citation of a provided source",
-            ),
-        )
+        return _unsupported(text, removed, "no citation of a provided source")
     support, weakest, failed = 1.0, "", []
     for sentence in claims:
         own = [n for n in cited_numbers(sentence) if n in sources] or cited
@@ -178,6 +159,26 @@ def check(
             failed=failed if not supported else [],
         ),
     )
+
+
+def _claims(text: str) -> list[str]:
+    """The sentences of the answer that claim something (refusals set aside)."""
+    return [text[a:b] for a, b in sentence_spans(text) if not declines(text[a:b])]
+
+
+def _unsupported(
+    text: str, removed: list[int], reason: str, declined: bool = False
+) -> CheckedAnswer:
+    """The verdict on an answer that cites nothing checkable."""
+    grounding = Grounding(
+        supported=False,
+        support=0.0,
+        cited=[],
+        removed_citations=removed,
+        reason=reason,
+        declined=declined,
+    )
+    return CheckedAnswer(text, grounding)
 
 
 def _by_article(
