@@ -8,10 +8,10 @@ Secrets never live here; they come from the environment (see the Telegram front 
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
 from pydantic_settings import BaseSettings, InitSettingsSource, SettingsConfigDict
 
 from index.errors import NewsbotError
@@ -77,6 +77,32 @@ class LLMSettings(Section):
     prompts_dir: Path | None = None
 
 
+class WatchSettings(Section):
+    """When a new article alerts a Telegram chat's watch, and how many alerts it gets."""
+
+    min_score: float = Field(0.62, ge=-1.0, le=10.0)
+    max_alerts: int = Field(5, ge=1, le=50)
+    max_per_chat: int = Field(20, ge=1, le=100)
+
+
+class DigestSettings(Section):
+    """How the day's articles become stories in `newsbot digest` and Telegram's /digest."""
+
+    story_similarity: float = Field(0.78, gt=0.0, le=1.0)
+    story_days: int = Field(2, ge=0, le=30)
+    max_stories: int = Field(10, ge=1, le=100)
+
+
+def _known_timezone(name: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}; use an IANA name such as Europe/Berlin")
+    return name
+
+
 class TelegramSettings(Section):
     """The Telegram front end. The token comes from TELEGRAM_BOT_TOKEN, never from here."""
 
@@ -89,6 +115,9 @@ class TelegramSettings(Section):
     webhook_secret_env: str = "TELEGRAM_WEBHOOK_SECRET"
     heartbeat_file: Path | None = None
     heartbeat_every_s: float = Field(30.0, ge=0.5, le=3600.0)
+    max_document_mb: float = Field(20.0, ge=0.1, le=2000.0)
+    timezone: Annotated[str, AfterValidator(_known_timezone)] = "UTC"
+    digest_check_s: float = Field(30.0, ge=0.5, le=3600.0)
 
 
 class LoggingSettings(Section):
@@ -115,6 +144,8 @@ class Settings(BaseSettings):
     feeds: FeedSettings = FeedSettings()
     store: StoreSettings = StoreSettings()
     llm: LLMSettings = LLMSettings()
+    watch: WatchSettings = WatchSettings()
+    digest: DigestSettings = DigestSettings()
     telegram: TelegramSettings = TelegramSettings()
     logging: LoggingSettings = LoggingSettings()
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from bot.cli import articles, asking, evaluating, feeds
+from bot.cli import articles, asking, digests, evaluating, feeds
 from bot.cli.options import alias
 from bot.config import ConfigError
 from index.errors import NewsbotError
@@ -48,6 +48,7 @@ for command in (
     articles.stats,
     articles.migrate,
     feeds.feeds,
+    digests.digest,
 ):
     cli.add_command(command)
 alias(cli, articles.list_articles, "sources")

@@ -60,6 +60,7 @@ class IngestReport:
     """What one ingest run did."""
 
     new: int = 0
+    added: list[str] = field(default_factory=list)  # ids of the new articles, in order
     updated: int = 0
     unchanged: int = 0
     chunks: int = 0
@@ -111,6 +112,7 @@ class Ingestor:
         self.encode_batch = encode_batch
         self.progress = progress or _Silent()
         self.changed = False  # whether anything was written or deleted
+        self.started = time.time()  # stored with every chunk: when its article came in
 
     def ingest(self, paths: Iterable[Path], articles: Iterable[Article] = ()) -> IngestReport:
         """Ingest files and directories, and articles already loaded (e.g. fetched pages).
@@ -118,6 +120,7 @@ class Ingestor:
         Problems are collected, not raised.
         """
         started = time.perf_counter()
+        self.started = time.time()
         report = IngestReport()
         files, report.problems = find_files(paths, exclude=[self.store.data_dir])
         self.progress.files_found(len(files))
@@ -180,7 +183,7 @@ class Ingestor:
             [chunk_id(i.chunk, i.article.content_hash) for i in batch],
             [i.chunk.text for i in batch],
             vectors,
-            [chunk_metadata(i.article, i.chunk, i.chunk_count) for i in batch],
+            [chunk_metadata(i.article, i.chunk, i.chunk_count, self.started) for i in batch],
         )
         self.progress.chunks_stored(len(batch))
 
@@ -223,6 +226,7 @@ class _Plan:
                 self.report.updated += 1
             else:
                 self.report.new += 1
+                self.report.added.append(article.id)
             yield article
 
     def _with_unique_id(self, article: Article) -> Article:

@@ -3,7 +3,8 @@
 Chunk metadata (all scalar, as Chroma requires):
     article_id, title, date, source, url, author, origin, content_hash,
     text_hash (of the article's text alone, whitespace normalised, to find duplicates),
-    chunk_index, chunk_count, start, end, and `day` (the date's ordinal, for date
+    chunk_index, chunk_count, start, end, `ingested` (when the article came in, Unix
+    seconds; absent before it was recorded), and `day` (the date's ordinal, for date
     filters; absent when the article has no date)
 
 Chunk ids are `article_id:content_hash:index`, so a changed article gets new ids.
@@ -31,6 +32,7 @@ class StoredArticle:
     content_hash: str
     chunks: int
     text_hash: str = ""  # empty for articles stored before it was recorded
+    ingested: float | None = None  # Unix seconds; None for articles stored before
 
 
 def text_hash(text: str) -> str:
@@ -43,8 +45,10 @@ def chunk_id(chunk: Chunk, content_hash: str) -> str:
     return f"{chunk.article_id}:{content_hash}:{chunk.index}"
 
 
-def chunk_metadata(article: Article, chunk: Chunk, chunk_count: int) -> dict[str, Any]:
-    """The metadata stored on every chunk: the article's, plus where the chunk sits."""
+def chunk_metadata(
+    article: Article, chunk: Chunk, chunk_count: int, ingested: float
+) -> dict[str, Any]:
+    """The metadata stored on every chunk: the article's, when it came in, where the chunk sits."""
     day = date_ordinal(article.date)
     return ({"day": day} if day is not None else {}) | {
         "article_id": article.id,
@@ -60,6 +64,7 @@ def chunk_metadata(article: Article, chunk: Chunk, chunk_count: int) -> dict[str
         "chunk_count": chunk_count,
         "start": chunk.start,
         "end": chunk.end,
+        "ingested": int(ingested),
     }
 
 
@@ -85,4 +90,5 @@ def stored_article(meta: Any) -> StoredArticle:
         content_hash=str(meta.get("content_hash", "")),
         chunks=int(meta.get("chunk_count", 0)),
         text_hash=str(meta.get("text_hash", "")),
+        ingested=float(meta["ingested"]) if "ingested" in meta else None,
     )

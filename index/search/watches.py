@@ -1,0 +1,164 @@
+"""Watches: which newly ingested articles are about a standing topic.
+
+A watch ("Damar Hamlin", "central bank interest rates") is scored against every chunk
+of every new article with the retriever's own fusion: cosine(watch, chunk) plus
+`lexical_weight` times the chunk's BM25 for the watch over the watch's best BM25
+anywhere in the index. An article scores as its best chunk, and it is about the watch
+when that reaches the threshold (`watch.min_score`, calibrated on hand-labelled watches
+in benchmarks/watches.py). BM25 over the whole index takes microseconds per watch, and
+watch vectors are embedded once, when the watch is set, so matching thousands of
+watches against a refresh costs a matrix product.
+"""
+
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from index.search.stories import Lead, unit
+from index.sentences import sentence_spans
+from index.store.bm25 import LexicalIndex
+from index.store.chunks import ChunkStore
+from index.store.schema import StoredArticle, stored_article
+from index.terms import terms
+
+_IDS_PER_GET = 200  # article ids per Chroma `$in` filter
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A watch as the index sees it: its words, their vector, and the caller's key."""
+
+    key: Hashable
+    words: str
+    vector: np.ndarray
+
+
+@dataclass(frozen=True)
+class Match:
+    """An article about a topic: its score and the sentence that best matches the topic."""
+
+    key: Hashable
+    article: StoredArticle
+    score: float
+    sentence: str
+
+
+@dataclass
+class Arrival:
+    """A new article's chunks as stored: texts, vectors, and their rows in BM25."""
+
+    article: StoredArticle
+    texts: list[str] = field(default_factory=list)
+    vectors: list[np.ndarray] = field(default_factory=list)
+    rows: list[int] = field(default_factory=list)  # -1 where BM25 doesn't know the chunk
+
+    @property
+    def lead(self) -> Lead:
+        """The article's first chunk (title, date and lead), as stories are grouped by."""
+        return Lead(self.article, self.texts[0], self.vectors[0])
+
+
+def read_arrivals(
+    store: ChunkStore, article_ids: Sequence[str], lexical: LexicalIndex | None
+) -> list[Arrival]:
+    """The complete articles among `article_ids` with their chunks, in chunk order."""
+    rows = {chunk_id: row for row, chunk_id in enumerate(lexical.ids)} if lexical else {}
+    found: dict[str, list[tuple[int, str, np.ndarray, int, dict]]] = {}
+    ids = list(dict.fromkeys(article_ids))
+    for first in range(0, len(ids), _IDS_PER_GET):
+        where = {"article_id": {"$in": ids[first : first + _IDS_PER_GET]}}
+        for page in store.pages(["embeddings", "documents", "metadatas"], where=where):
+            for chunk_id, text, vector, meta in zip(
+                page["ids"], page["documents"], page["embeddings"], page["metadatas"], strict=True
+            ):
+                found.setdefault(str(meta["article_id"]), []).append(
+                    (int(meta["chunk_index"]), text, unit(vector), rows.get(chunk_id, -1), meta)
+                )
+    arrivals = []
+    for article_id in ids:
+        chunks = sorted(found.get(article_id, []), key=lambda c: c[0])
+        if not chunks or chunks[0][0] != 0:  # chunk 0 is written last: incomplete
+            continue
+        arrival = Arrival(stored_article(chunks[0][4]))
+        for _, text, vector, row, _ in chunks:
+            arrival.texts.append(text)
+            arrival.vectors.append(vector)
+            arrival.rows.append(row)
+        arrivals.append(arrival)
+    return arrivals
+
+
+def match(
+    arrivals: Sequence[Arrival],
+    topics: Sequence[Topic],
+    lexical: LexicalIndex | None,
+    min_score: float,
+    lexical_weight: float,
+    embed: Callable[[list[str]], list[list[float]]],
+) -> list[Match]:
+    """Every (topic, article) pair scoring at least `min_score`, best first."""
+    if not arrivals or not topics:
+        return []
+    scores = article_scores(arrivals, topics, lexical, lexical_weight)
+    matches = []
+    for t, a in zip(*np.nonzero(scores.values >= min_score), strict=True):
+        text = arrivals[a].texts[scores.best_chunk[t, a]]
+        sentence = best_sentence(topics[t], text, embed)
+        matches.append(
+            Match(topics[t].key, arrivals[a].article, float(scores.values[t, a]), sentence)
+        )
+    return sorted(matches, key=lambda m: -m.score)
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Topic-by-article scores, and which chunk of each article gave each score."""
+
+    values: np.ndarray  # (topics, articles)
+    best_chunk: np.ndarray  # (topics, articles): the chunk of the article giving the value
+
+
+def article_scores(
+    arrivals: Sequence[Arrival],
+    topics: Sequence[Topic],
+    lexical: LexicalIndex | None,
+    lexical_weight: float,
+) -> Scores:
+    """Each topic's fused score for each article: the best over its chunks."""
+    vectors = np.stack([v for a in arrivals for v in a.vectors])
+    owner = np.repeat(np.arange(len(arrivals)), [len(a.vectors) for a in arrivals])
+    rows = np.array([r for a in arrivals for r in a.rows])
+    queries = np.stack([t.vector / (np.linalg.norm(t.vector) or 1.0) for t in topics])
+    fused = queries.astype(np.float32) @ vectors.T  # (topics, chunks)
+    if lexical is not None and lexical.ids and lexical_weight:
+        known = rows >= 0
+        for t, topic in enumerate(topics):
+            query_terms = [w for w in terms(topic.words) if w in lexical.bm25.vocab_dict]
+            if not query_terms:
+                continue
+            bm25 = lexical.bm25.get_scores(query_terms)
+            top = float(bm25.max())
+            if top > 0:
+                fused[t, known] += lexical_weight * bm25[rows[known]] / top
+    values = np.empty((len(topics), len(arrivals)), dtype=np.float32)
+    best_chunk = np.empty((len(topics), len(arrivals)), dtype=np.int64)
+    starts = np.searchsorted(owner, np.arange(len(arrivals)))
+    for a, arrival in enumerate(arrivals):
+        block = fused[:, starts[a] : starts[a] + len(arrival.vectors)]
+        best_chunk[:, a] = block.argmax(axis=1)
+        values[:, a] = block.max(axis=1)
+    return Scores(values, best_chunk)
+
+
+def best_sentence(topic: Topic, text: str, embed: Callable[[list[str]], list[list[float]]]) -> str:
+    """The sentence of a chunk closest to the topic: cosine, plus a share of its words."""
+    sentences = [text[start:end] for start, end in sentence_spans(text)] or [text]
+    if len(sentences) == 1:
+        return sentences[0]
+    vectors = np.asarray(embed(sentences), dtype=np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-9
+    cosine = vectors @ (topic.vector / (np.linalg.norm(topic.vector) or 1.0))
+    wanted = set(terms(topic.words))
+    share = [len(wanted & set(terms(s))) / (len(wanted) or 1) for s in sentences]
+    return sentences[int(np.argmax(cosine + 0.5 * np.asarray(share)))]
