@@ -12,8 +12,9 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-from harness.emulator_client import BOT_USERNAME, TelegramEmulator
+from harness.emulator_client import BOT_USERNAME, EmulatorError, TelegramEmulator
 from telegram import (
+    Bot,
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -22,7 +23,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, Forbidden
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -280,3 +281,83 @@ def test_get_updates_long_polls_and_confirms_offsets(emulator: TelegramEmulator)
         assert http.post(url, data={"timeout": "0", "offset": offset}).json()["result"] == []
         assert time.monotonic() - began < 0.5
         assert msg["message"]["message_id"] == updates[0]["message"]["message_id"]
+
+
+@pytest.fixture
+def other(emulator: TelegramEmulator) -> Iterator[TelegramEmulator]:
+    """A client for a second bot token that no PTB application polls: tests read its updates."""
+    with emulator.another_bot("556:document-bot") as client:
+        yield client
+
+
+def test_a_document_is_delivered_and_its_file_served(other: TelegramEmulator) -> None:
+    content = b"%PDF-1.4 not really, but bytes all the same\n" * 10
+    sent = other.send_document(
+        content, "2023-01-05 report.pdf", user_id=8, caption="for you", mention=True
+    )
+    big = other.send_document(b"tiny", "huge.pdf", user_id=8, file_size=25 * 1024 * 1024)
+    assert sent["caption"] == f"@{BOT_USERNAME} for you"
+    assert sent["caption_entities"] == [
+        {"type": "mention", "offset": 0, "length": len(BOT_USERNAME) + 1}
+    ]
+    ptb = Bot(
+        other.token, base_url=f"{other.api_base}/bot", base_file_url=f"{other.api_base}/file/bot"
+    )
+
+    async def fetch() -> tuple[Message, bytes, BadRequest]:
+        async with ptb:
+            updates = await ptb.get_updates(timeout=5)
+            message, huge = (u.message for u in updates)
+            assert message is not None and message.document is not None
+            assert huge is not None and huge.document is not None
+            file = await message.document.get_file()
+            data = bytes(await file.download_as_bytearray())
+            with pytest.raises(BadRequest) as refused:
+                await huge.document.get_file()
+            return message, data, refused.value
+
+    message, data, refused = asyncio.run(fetch())
+    document = message.document
+    assert document is not None and message.caption == sent["caption"]
+    assert (document.file_name, document.mime_type, document.file_size) == (
+        "2023-01-05 report.pdf",
+        "application/pdf",
+        len(content),
+    )
+    assert data == content
+    assert refused.message == "File is too big"  # PTB capitalises "file is too big"
+    assert big["document"]["file_size"] == 25 * 1024 * 1024
+    assert other.file_requests() == [
+        ("getFile", document.file_id),
+        ("download", document.file_id),
+        ("getFile", big["document"]["file_id"]),
+    ]
+    with pytest.raises(EmulatorError, match="file_size"):
+        other.send_document(content, "small.pdf", user_id=8, file_size=3)
+
+
+def test_a_blocked_chat_gets_403_from_every_method(
+    emulator: TelegramEmulator, bot: EchoBot
+) -> None:
+    send = bot.app.bot.send_message
+    before = bot.call(lambda: send(106, "still friends"))
+    bot.call(lambda: send(107, "another chat"))
+    emulator.block_chat(106)
+    calls: list[Callable[[], Coroutine[Any, Any, Any]]] = [
+        lambda: send(106, "hello?"),
+        lambda: bot.app.bot.send_chat_action(106, ChatAction.TYPING),
+        lambda: bot.app.bot.edit_message_text("edited", chat_id=106, message_id=before.message_id),
+    ]
+    for call in calls:
+        with pytest.raises(Forbidden, match="bot was blocked by the user"):
+            bot.call(call)
+    assert bot.call(lambda: send(107, "still works")).text == "still works"
+    url = f"{emulator.api_base}/bot{emulator.token}/sendMessage"
+    response = httpx.post(url, data={"chat_id": "106", "text": "raw"})
+    assert response.status_code == 403
+    assert response.json() == {
+        "ok": False,
+        "error_code": 403,
+        "description": "Forbidden: bot was blocked by the user",
+    }
+    assert [m["text"] for m in emulator.bot_messages(106)] == ["still friends"]

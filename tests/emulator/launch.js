@@ -5,8 +5,9 @@
 // Starts telegram-test-api@4.2.1 on 127.0.0.1:N with routes overridden so that
 // python-telegram-bot 22 works against it (full getMe User, proper Message results,
 // long-polling getUpdates with offset confirmation, chat actions, bot commands,
-// callback queries with chat_instance) and with Telegram's 4096-character and HTML
-// checks (HTTP 400 like the real API). Our routes are put in front of the stock ones.
+// callback queries with chat_instance, documents users send and getFile/downloads of
+// them) and with Telegram's 4096-character and HTML checks (HTTP 400 like the real
+// API). Our routes are put in front of the stock ones.
 //
 // Client-side routes (JSON or form body; `token` selects the bot):
 //   POST /sendMessage, /sendCommand   {token, text, user_id, chat_id?, chat_type?, first_name?,
@@ -14,8 +15,18 @@
 //                                       reply_to_message_id?}          -> {message, update_id}
 //   POST /sendCallback                {token, chat_id, message_id, data, user_id, first_name?}
 //                                                                       -> {callback_query, update_id}
+//   POST /sendDocument?token=..&file_name=..  the body is the file's bytes; the query also takes
+//                                       mime_type?, caption?, file_size? (claim more than sent,
+//                                       e.g. to test a size cap) and the fields of /sendMessage
+//                                       except text/entities     -> {message, update_id}
+//                                       The bot's getFile gives {file_id, file_unique_id, file_size,
+//                                       file_path} (400 "file is too big" over 20 MB, like the
+//                                       cloud API) and GET /file/bot<token>/<file_path> the bytes.
+//   POST /emulator/block              {token, chat_id}: from now on every Bot API method aimed
+//                                       at the chat answers 403 "bot was blocked by the user"
 //   GET|POST /emulator/history        {token, chat_id?} -> {chats, messages (latest state,
-//                                       edits applied), chat_actions, commands, callback_answers};
+//                                       edits applied), chat_actions, commands, callback_answers,
+//                                       file_requests: [{kind: getFile|download, file_id}]};
 //                                       messages and chat actions carry `seq`, their order
 //   POST /emulator/reset {token}; GET /emulator/health
 // The stock /getUpdates and /getUpdatesHistory client routes keep working.
@@ -29,6 +40,8 @@ const HOST = '127.0.0.1';
 const BOT_USERNAME = 'newsbot_test_bot';
 const MAX_TEXT_LENGTH = 4096;
 const MAX_POLL_SECONDS = 50;
+const MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024; // getFile's limit on the cloud Bot API
+const MAX_UPLOAD_BYTES = 64 * 1024 * 1024; // what /sendDocument accepts in one body
 const CHAT_TYPES = new Set(['private', 'group', 'supergroup']);
 const CHAT_ACTIONS = new Set(['typing', 'upload_photo', 'record_video', 'upload_video',
   'record_voice', 'upload_voice', 'upload_document', 'choose_sticker', 'find_location',
@@ -45,6 +58,7 @@ class ApiError extends Error {
   }
 }
 const badRequest = (reason) => new ApiError(400, `Bad Request: ${reason}`);
+const blocked = () => new ApiError(403, 'Forbidden: bot was blocked by the user');
 const now = () => Math.floor(Date.now() / 1000);
 const clone = (x) => structuredClone(x);
 
@@ -65,6 +79,10 @@ function botState(token) {
       chatActions: [],
       commands: new Map(), // scope+language -> [BotCommand]
       callbackAnswers: [],
+      files: new Map(), // file_id -> {file (as getFile gives it), bytes}
+      filePaths: new Map(), // file_path -> file_id
+      fileRequests: [], // {kind: 'getFile' | 'download', file_id}, in order
+      blocked: new Set(), // chat ids whose every method answers 403
       poller: null, // the getUpdates request currently waiting
     });
   }
@@ -133,7 +151,12 @@ function respond(res, fn) {
 
 /** A Bot API method route: handler(params, botState, server, req, res) -> result. */
 const botMethod = (method, handler) => (app, server) => app.all(`/bot:token/${method}`,
-  (req, res) => respond(res, () => handler(params(req), botState(req.params.token), server, req, res)));
+  (req, res) => respond(res, () => {
+    const p = params(req);
+    const bot = botState(req.params.token);
+    if (p.chat_id !== undefined && bot.blocked.has(Number(p.chat_id))) throw blocked();
+    return handler(p, bot, server, req, res);
+  }));
 
 /** A client-side (test) route: handler(params, botState, server) -> result. */
 const clientRoute = (path, handler) => (app, server) => app.all(path, (req, res) => respond(res,
@@ -386,6 +409,15 @@ function deleteWebhook(p, bot, server) {
   return true;
 }
 
+function getFile(p, bot) {
+  const fileId = String(p.file_id || '');
+  bot.fileRequests.push({ kind: 'getFile', file_id: fileId });
+  const stored = bot.files.get(fileId);
+  if (!stored) throw badRequest('invalid file_id');
+  if (stored.file.file_size > MAX_DOWNLOAD_BYTES) throw badRequest('file is too big');
+  return clone(stored.file);
+}
+
 function getWebhookInfo(p, bot, server) {
   const hook = webhooks.get(bot.token);
   return { url: hook ? hook.url : '', has_custom_certificate: false,
@@ -412,11 +444,25 @@ const botMethods = [
     return true;
   }),
   botMethod('getWebhookInfo', getWebhookInfo),
+  botMethod('getFile', getFile),
   botMethod('getChat', (p, bot) => ({ ...chatForBot(bot, p.chat_id), accent_color_id: 0,
     max_reaction_count: 11 })),
   botMethod('close', () => true),
   botMethod('logOut', () => true),
 ];
+
+// A file's bytes, at the file_path getFile gave (the stock server has no file routes).
+const fileDownload = (app) => app.get('/file/bot:token/*', (req, res) => {
+  const bot = botState(req.params.token);
+  const fileId = bot.filePaths.get(req.params[0]);
+  if (fileId === undefined) {
+    res.status(404).json({ ok: false, error_code: 404, description: 'Not Found' });
+    return;
+  }
+  bot.fileRequests.push({ kind: 'download', file_id: fileId });
+  const { bytes, mimeType } = bot.files.get(fileId);
+  res.type(mimeType).send(bytes);
+});
 
 // Unknown methods: 404 like Telegram (the stock route answers 500), and say so on stderr.
 const notFound = (app) => app.all('/bot:token/:method', (req, res) => {
@@ -442,14 +488,15 @@ function userChat(p, bot) {
   return { user, chat: registerChat(bot, chat) };
 }
 
-async function clientMessage(p, bot, server, command) {
+/** `text` with the bot's @mention in front when `p.mention` asks for one. */
+function withMention(p, text) {
+  return flag(p.mention) && !text.includes(`@${BOT_USERNAME}`) ? `@${BOT_USERNAME} ${text}` : text;
+}
+
+/** Store a user's message with `content` (text or document) and send it to the bot. */
+async function userMessage(p, bot, server, content) {
   const { user, chat } = userChat(p, bot);
-  let text = String(p.text || '');
-  if (command && !text.startsWith('/')) text = `/${text}`;
-  if (flag(p.mention) && !text.includes(`@${BOT_USERNAME}`)) text = `@${BOT_USERNAME} ${text}`;
-  const message = { message_id: server.messageId++, from: user, chat, date: now(), text };
-  const entities = Array.isArray(p.entities) ? p.entities : detectEntities(text);
-  if (entities.length) message.entities = entities;
+  const message = { message_id: server.messageId++, from: user, chat, date: now(), ...content };
   const replyId = p.reply_to_message_id || (p.reply_to_message && p.reply_to_message.message_id);
   if (replyId) {
     message.reply_to_message = replySnapshot(bot, chat.id, replyId);
@@ -459,6 +506,66 @@ async function clientMessage(p, bot, server, command) {
   const updateId = await pushUpdate(server, bot, { messageId: message.message_id, message });
   return { message: clone(message), update_id: updateId };
 }
+
+async function clientMessage(p, bot, server, command) {
+  let text = String(p.text || '');
+  if (command && !text.startsWith('/')) text = `/${text}`;
+  text = withMention(p, text);
+  const entities = Array.isArray(p.entities) ? p.entities : detectEntities(text);
+  return userMessage(p, bot, server, { text, ...(entities.length ? { entities } : {}) });
+}
+
+let fileCount = 0;
+
+/** A user sends a file: stored so the bot's getFile and download find it. */
+async function clientDocument(p, bot, server, bytes) {
+  const fileName = String(p.file_name || '');
+  if (!fileName) throw badRequest('a document needs a "file_name"');
+  const size = p.file_size === undefined ? bytes.length : Number(p.file_size);
+  if (!Number.isInteger(size) || size < bytes.length) {
+    throw badRequest(`file_size must be a whole number of at least ${bytes.length} (the bytes sent)`);
+  }
+  fileCount += 1;
+  const extension = (fileName.match(/\.[A-Za-z0-9]{1,8}$/) || [''])[0].toLowerCase();
+  const file = { file_id: `BQACAgIAAx-doc-${fileCount}`, file_unique_id: `AgAD-${fileCount}`,
+    file_size: size, file_path: `documents/file_${fileCount}${extension}` };
+  const mimeType = String(p.mime_type || 'application/octet-stream');
+  bot.files.set(file.file_id, { file, bytes, mimeType });
+  bot.filePaths.set(file.file_path, file.file_id);
+  const { file_path: _, ...fields } = file;
+  const content = { document: { file_name: fileName, mime_type: mimeType, ...fields } };
+  if (p.caption !== undefined || flag(p.mention)) {
+    content.caption = withMention(p, String(p.caption || ''));
+    const entities = detectEntities(content.caption);
+    if (entities.length) content.caption_entities = entities;
+  }
+  return userMessage(p, bot, server, content);
+}
+
+/** Read a request's raw body (the JSON and form parsers leave other types unread). */
+function rawBody(req, limit) {
+  return new Promise((resolve, reject) => {
+    const parts = [];
+    let length = 0;
+    req.on('data', (part) => {
+      length += part.length;
+      if (length > limit) reject(new ApiError(413, 'Request Entity Too Large'));
+      else parts.push(part);
+    });
+    req.on('end', () => resolve(Buffer.concat(parts)));
+    req.on('error', reject);
+  });
+}
+
+const documentRoute = (app, server) => app.post('/sendDocument', (req, res) => respond(res,
+  async () => {
+    if (req.is('json') || req.is('urlencoded')) {
+      throw badRequest('send the file as the body (application/octet-stream), the fields in the query');
+    }
+    const p = params({ query: req.query, body: {} });
+    if (!p.token) throw badRequest('client routes need a "token" field');
+    return clientDocument(p, botState(p.token), server, await rawBody(req, MAX_UPLOAD_BYTES));
+  }));
 
 async function clientCallback(p, bot, server) {
   const chatId = p.chat_id ?? (p.message && p.message.chat.id);
@@ -492,7 +599,15 @@ function history(p, bot) {
       return { scope, language_code, commands };
     }),
     callback_answers: bot.callbackAnswers,
+    file_requests: bot.fileRequests,
   };
+}
+
+function block(p, bot) {
+  const id = Number(p.chat_id);
+  if (!Number.isInteger(id) || id === 0) throw badRequest('block needs a chat_id');
+  bot.blocked.add(id);
+  return true;
 }
 
 function reset(p, bot, server) {
@@ -507,6 +622,7 @@ const clientRoutes = [
   clientRoute('/sendMessage', (p, bot, server) => clientMessage(p, bot, server, false)),
   clientRoute('/sendCommand', (p, bot, server) => clientMessage(p, bot, server, true)),
   clientRoute('/sendCallback', clientCallback),
+  documentRoute,
   clientRoute('/getUpdates', (p, bot, server) => { // stock semantics: unread bot messages
     const unread = server.storage.botMessages.filter((u) => u.botToken === bot.token
       && String(u.message.chat.id) === String(p.chatId ?? p.chat_id) && !u.isRead);
@@ -514,6 +630,7 @@ const clientRoutes = [
     return unread;
   }),
   clientRoute('/emulator/history', history),
+  clientRoute('/emulator/block', block),
   clientRoute('/emulator/reset', reset),
   (app) => app.get('/emulator/health', (req, res) => res.json({ ok: true, result: 'ready' })),
 ];
@@ -532,7 +649,7 @@ function parsePort(argv) {
 async function main() {
   const port = parsePort(process.argv.slice(2));
   routes.splice(routes.indexOf(unknownMethod), 1, notFound); // before the stock routes' own catch-all
-  routes.unshift(...clientRoutes, ...botMethods); // ours first: Express takes the first match
+  routes.unshift(...clientRoutes, ...botMethods, fileDownload); // ours first: Express takes the first match
   if (process.argv.includes('--verbose')) {
     routes.unshift((app) => app.use((req, _res, next) => {
       console.error(`emulator: ${req.method} ${req.path}`);

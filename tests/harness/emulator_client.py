@@ -13,6 +13,7 @@ Typical use in a test::
 from __future__ import annotations
 
 import json
+import mimetypes
 import shutil
 import socket
 import subprocess
@@ -161,11 +162,18 @@ class TelegramEmulator:
         return f"http://127.0.0.1:{self.port}"
 
     # ------------------------------------------------------------------ client-side requests
-    def _call(self, path: str, **payload: Any) -> Any:
+    def _call(self, path: str, *, content: bytes | None = None, **payload: Any) -> Any:
+        """POST a client route: the payload as JSON, or, with `content` (a file's bytes) as
+        the body, the payload in the query."""
         if self._http is None:
             raise EmulatorError("emulator not started")
-        body = {k: v for k, v in payload.items() if v is not None}
-        response = self._http.post(path, json={"token": self.token, **body})
+        body = {"token": self.token, **{k: v for k, v in payload.items() if v is not None}}
+        if content is None:
+            response = self._http.post(path, json=body)
+        else:
+            query = {k: str(v).lower() if isinstance(v, bool) else v for k, v in body.items()}
+            headers = {"content-type": "application/octet-stream"}
+            response = self._http.post(path, params=query, content=content, headers=headers)
         data = response.json()
         if not data.get("ok"):
             raise EmulatorError(f"{path} failed: {data.get('description', data)}")
@@ -232,6 +240,50 @@ class TelegramEmulator:
         )
         return dict(result["message"])
 
+    def send_document(
+        self,
+        path_or_bytes: Path | bytes,
+        file_name: str | None = None,
+        *,
+        user_id: int,
+        chat_id: int | None = None,
+        caption: str | None = None,
+        file_size: int | None = None,
+        mime_type: str | None = None,
+        chat_type: str = "private",
+        first_name: str = "Test",
+        mention: bool = False,
+        reply_to_message_id: int | None = None,
+    ) -> dict[str, Any]:
+        """Inject a user's document; returns the Message dict the bot will receive.
+
+        `file_name` defaults to the path's name. The bot can getFile and download it.
+        `file_size` claims a size of at least the real one (to test a cap without sending
+        megabytes); getFile refuses over 20 MB like the cloud Bot API. `mention=True`
+        puts "@newsbot_test_bot" in front of the caption.
+        """
+        if isinstance(path_or_bytes, Path):
+            content, file_name = path_or_bytes.read_bytes(), file_name or path_or_bytes.name
+        else:
+            content = path_or_bytes
+        if not file_name:
+            raise ValueError("file_name is needed with bytes")
+        result = self._call(
+            "/sendDocument",
+            content=content,
+            file_name=file_name,
+            mime_type=mime_type or mimetypes.guess_type(file_name)[0],
+            caption=caption,
+            file_size=file_size,
+            user_id=user_id,
+            chat_id=chat_id,
+            chat_type=chat_type,
+            first_name=first_name,
+            mention=mention,
+            reply_to_message_id=reply_to_message_id,
+        )
+        return dict(result["message"])
+
     def press_button(
         self,
         chat_id: int,
@@ -252,8 +304,14 @@ class TelegramEmulator:
         )
         return dict(result["callback_query"])
 
+    def block_chat(self, chat_id: int) -> None:
+        """Make every Bot API method aimed at this chat fail with 403, as when a user has
+        blocked the bot ("Forbidden: bot was blocked by the user"); `reset` undoes it."""
+        self._call("/emulator/block", chat_id=chat_id)
+
     def reset(self) -> None:
-        """Forget all chats, messages, updates, actions and commands of this bot token."""
+        """Forget all chats, messages, updates, actions, commands, files and blocks of this
+        bot token."""
         self._call("/emulator/reset")
 
     # ------------------------------------------------------------------ observed state
@@ -293,6 +351,10 @@ class TelegramEmulator:
     def callback_answers(self) -> list[dict[str, Any]]:
         """answerCallbackQuery calls made by the bot, in order."""
         return list(self.history()["callback_answers"])
+
+    def file_requests(self) -> list[tuple[str, str]]:
+        """The bot's getFile calls and downloads, in order: ("getFile" or "download", file_id)."""
+        return [(r["kind"], r["file_id"]) for r in self.history()["file_requests"]]
 
     # ------------------------------------------------------------------ waiting
     def wait_for(
@@ -355,8 +417,11 @@ class TelegramEmulator:
             who = "bot" if m["from"]["is_bot"] else f"user {m['from']['id']}"
             extra = " [edited]" if "edit_date" in m else ""
             extra += " [keyboard]" if "reply_markup" in m else ""
+            shown = m.get("text") or m.get("caption") or ""
+            if "document" in m:
+                extra += f" [document {m['document']['file_name']}]"
             lines.append(
-                f"  chat {m['chat']['id']} #{m['message_id']} {who}: {m['text'][:200]!r}{extra}"
+                f"  chat {m['chat']['id']} #{m['message_id']} {who}: {shown[:200]!r}{extra}"
             )
         lines.append(f"  chat actions: {json.dumps(state['chat_actions'])}")
         return "\n".join(lines)
