@@ -131,6 +131,10 @@ def test_commands_are_registered_and_start_and_help_answer(
         "sources",
         "reset",
         "stats",
+        "watch",
+        "watches",
+        "unwatch",
+        "digest",
     ]
     emulator.send_command("/start", user_id=1001)
     hello = emulator.wait_for_bot_message(1001)

@@ -17,6 +17,7 @@ from telegram import Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CommandHandler
 
+from bot.telegram import alerts
 from bot.telegram.formatting import split_text
 from bot.telegram.state import BotData, Context
 from index.errors import NewsbotError
@@ -92,7 +93,7 @@ class StatusMessage:
                 log.debug("progress edit failed: %s", error)
 
 
-async def _admin_message(update: Update, context: Context) -> Message | None:
+async def admin_message(update: Update, context: Context) -> Message | None:
     """The command's message when an admin sent it; otherwise refuse politely."""
     message = update.effective_message
     if message is None:
@@ -104,14 +105,14 @@ async def _admin_message(update: Update, context: Context) -> Message | None:
     return message
 
 
-async def _status(message: Message, text: str) -> StatusMessage:
+async def reply_status(message: Message, text: str) -> StatusMessage:
     sent = await message.reply_text(text, do_quote=True)
     return StatusMessage(sent, asyncio.get_running_loop())
 
 
 async def add(update: Update, context: Context) -> None:
     """Ingest a page, or follow a feed and ingest its entries."""
-    message = await _admin_message(update, context)
+    message = await admin_message(update, context)
     if message is None:
         return
     if len(context.args or []) != 1:
@@ -119,13 +120,14 @@ async def add(update: Update, context: Context) -> None:
         return
     url = (context.args or [""])[0]
     data = context.bot_data
-    status = await _status(message, f"Fetching {url}…")
+    status = await reply_status(message, f"Fetching {url}…")
     try:
         added = await data.write(_add_and_reload, data, url, status.update)
     except NewsbotError as exc:
         await status.finish(f"Couldn't add {url}: {exc}")
         return
     await status.finish(added.message)
+    await alerts.after_ingest(context.application, added.report.added if added.report else [])
 
 
 def _add_and_reload(data: BotData, url: str, status: following.Status) -> following.Added:
@@ -137,7 +139,7 @@ def _add_and_reload(data: BotData, url: str, status: following.Status) -> follow
 
 async def feeds(update: Update, context: Context) -> None:
     """List the followed feeds with their ids."""
-    message = await _admin_message(update, context)
+    message = await admin_message(update, context)
     if message is None:
         return
     # not through the writer: a refresh running there must not hold up a look at the list
@@ -152,10 +154,10 @@ async def feeds(update: Update, context: Context) -> None:
 
 async def refresh(update: Update, context: Context) -> None:
     """Refresh every feed now."""
-    message = await _admin_message(update, context)
+    message = await admin_message(update, context)
     if message is None:
         return
-    status = await _status(message, "Refreshing the feeds…")
+    status = await reply_status(message, "Refreshing the feeds…")
     try:
         report = await context.bot_data.write(_refresh_and_reload, context.bot_data, status.update)
     except NewsbotError as exc:
@@ -163,6 +165,7 @@ async def refresh(update: Update, context: Context) -> None:
         return
     lines = [report.summary()] + [f"skipped {problem}" for problem in report.problems]
     await status.finish("\n".join(lines))
+    await alerts.after_ingest(context.application, report.added)
 
 
 def _refresh_and_reload(data: BotData, status: following.Status) -> following.RefreshReport:
@@ -174,7 +177,7 @@ def _refresh_and_reload(data: BotData, status: following.Status) -> following.Re
 
 async def unfollow(update: Update, context: Context) -> None:
     """Stop following a feed; its articles stay answerable."""
-    message = await _admin_message(update, context)
+    message = await admin_message(update, context)
     if message is None:
         return
     if len(context.args or []) != 1:
@@ -223,3 +226,4 @@ async def scheduled_refresh(context: Context) -> None:
         log.info("scheduled feed refresh: %s", report.summary())
     for problem in report.problems:
         log.info("feed refresh skipped %s", problem)
+    await alerts.after_ingest(context.application, report.added)

@@ -29,12 +29,13 @@ from telegram.ext import (
 )
 
 from bot.config import ConfigError, Settings
-from bot.telegram import admin, handlers, redaction, shared
+from bot.telegram import admin, alerts, digests, handlers, redaction, shared, uploads, watches
 from bot.telegram.access import ADDRESSED
 from bot.telegram.citations import CALLBACK_PATTERN
 from bot.telegram.ordering import ChatOrderedProcessor
 from bot.telegram.shared import SessionStore
 from bot.telegram.state import CONTEXT_TYPES, BotData, Context
+from bot.telegram.subscriptions import Subscriptions
 from bot.telegram.webhook import webhook
 from index.errors import NewsbotError
 
@@ -91,6 +92,7 @@ def build_application(settings: Settings, token: str, api_base: str) -> NewsAppl
     application.bot_data.sessions = SessionStore(
         settings.telegram.state_file or settings.data_dir / "telegram-state.sqlite"
     )
+    application.bot_data.subscriptions = Subscriptions(application.bot_data.sessions)
     application.add_handler(TypeHandler(Update, shared.load_chat), group=-2)
     application.add_handler(TypeHandler(Update, handlers.gate), group=-1)
     application.add_handler(CommandHandler("start", handlers.start))
@@ -103,6 +105,10 @@ def build_application(settings: Settings, token: str, api_base: str) -> NewsAppl
     )
     application.add_handler(CallbackQueryHandler(handlers.sources_page, pattern=CALLBACK_PATTERN))
     admin.register(application)
+    watches.register(application)
+    digests.register(application)
+    alerts.register(application)
+    uploads.register(application)
     # after every command handler: a command none of them took
     application.add_handler(MessageHandler(filters.COMMAND & ADDRESSED, handlers.unknown_command))
     application.add_handler(TypeHandler(Update, shared.save_chat), group=1)

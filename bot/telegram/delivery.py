@@ -7,12 +7,22 @@ from collections.abc import AsyncIterator
 
 from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.constants import ChatAction, ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 log = logging.getLogger(__name__)
 
 TYPING_EVERY_S = 4.0  # Telegram shows a chat action for about 5 seconds
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+_GONE = ("chat not found", "bot was kicked", "group chat was deleted", "user is deactivated")
+
+
+def chat_gone(error: TelegramError) -> bool:
+    """Whether a send failed because the chat blocked the bot or no longer exists."""
+    return isinstance(error, Forbidden) or (
+        isinstance(error, BadRequest) and any(g in error.message.lower() for g in _GONE)
+    )
 
 
 def _rejected_html(error: BadRequest) -> bool:

@@ -28,6 +28,10 @@ COMMANDS = [
     BotCommand("sources", "Sources of the last answer"),
     BotCommand("reset", "Forget our conversation"),
     BotCommand("stats", "Articles and dates in the index"),
+    BotCommand("watch", "Get an alert when news about a topic comes in"),
+    BotCommand("watches", "This chat's watches"),
+    BotCommand("unwatch", "Remove a watch"),
+    BotCommand("digest", "The stories that came in lately"),
 ]
 EMPTY_INDEX = (
     "I don't know any articles yet: the index is empty. Ask again once articles have been added."
@@ -53,7 +57,14 @@ conversation with me there.
 /help: this message
 /sources: the sources of the last answer
 /reset: forget our conversation (in a group, only yours)
-/stats: what the index holds"""
+/stats: what the index holds
+
+<b>Following the news</b>
+/watch WORDS: alert this chat when a new article is about them, e.g. /watch Damar Hamlin
+/watches: this chat's watches; /unwatch N removes one
+/digest: the stories since your last digest (or of the last 24 hours); /digest more \
+continues a long one
+/digest daily HH:MM: send the digest every day at that time; /digest off stops it"""
 UNKNOWN_COMMAND = "Unknown command {command}; /help lists what I can do."
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -184,6 +195,11 @@ async def question(update: Update, context: Context) -> None:
     if not text:
         await message.reply_text("Yes? Ask me a question about the news.")
         return
+    await ask_and_reply(message, update, context, text)
+
+
+async def ask_and_reply(message: Message, update: Update, context: Context, text: str) -> None:
+    """Answer `text` in the sender's conversation, within their question rate."""
     user = _user_data(context)
     per_minute = context.bot_data.settings.telegram.questions_per_minute
     # counted in the shared store, so the limit holds across replicas; off the loop,

@@ -62,7 +62,8 @@ class SessionStore:
         self._lock = threading.Lock()  # one connection, used from several threads
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """The database inside one write transaction, atomic across replicas."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -71,6 +72,11 @@ class SessionStore:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+
+    def query(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[Any]:
+        """The rows of one read-only statement."""
+        with self._lock:
+            return self._db.execute(sql, parameters).fetchall()
 
     def load_chat(self, chat_id: int) -> dict[str, Any] | None:
         """A chat's saved state, or None."""
@@ -82,7 +88,7 @@ class SessionStore:
 
     def save_chat(self, chat_id: int, state: dict[str, Any]) -> None:
         """Replace a chat's saved state."""
-        with self._transaction() as db:
+        with self.transaction() as db:
             db.execute(
                 "INSERT INTO chats (chat_id, state) VALUES (?, ?) "
                 "ON CONFLICT (chat_id) DO UPDATE SET state = excluded.state",
@@ -92,7 +98,7 @@ class SessionStore:
     def take_question(self, user_id: int, per_minute: int, now: float | None = None) -> bool:
         """Count one question for a user unless they asked `per_minute` in the last minute."""
         now = time.time() if now is None else now
-        with self._transaction() as db:
+        with self.transaction() as db:
             db.execute("DELETE FROM questions WHERE at <= ?", (now - WINDOW_S,))
             (asked,) = db.execute(
                 "SELECT COUNT(*) FROM questions WHERE user_id = ?", (user_id,)

@@ -26,6 +26,7 @@ from index.store.catalog import IndexStats
 
 if TYPE_CHECKING:
     from bot.telegram.shared import SessionStore
+    from bot.telegram.subscriptions import Subscriptions
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ class BotData:
     settings: Settings
     executor: ThreadPoolExecutor
     sessions: "SessionStore"  # chats and question counts shared by every replica
+    subscriptions: "Subscriptions"  # watches, alerts sent and digests, in the same file
 
     def __init__(self) -> None:
         self._service: AnsweringService | None = None
@@ -54,6 +56,11 @@ class BotData:
     async def write(self, function: Callable[..., T], *args: object) -> T:
         """Run fetching and ingest in the writer thread, off the event loop."""
         return await asyncio.get_running_loop().run_in_executor(self.writer, function, *args)
+
+    async def forget_chat(self, chat_id: int, reason: str) -> None:
+        """Drop the watches and digest of a chat that blocked the bot or is gone."""
+        log.info("dropping the watches and digest of chat %s: %s", chat_id, reason)
+        await self.run(self.subscriptions.drop_chat, chat_id)
 
     def reload_index(self) -> None:
         """After an ingest by this process: make the new articles answerable now."""

@@ -22,8 +22,9 @@ from telegram import Document, Message, MessageEntity, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, MessageHandler, filters
 
+from bot.telegram import alerts
 from bot.telegram.access import is_addressed
-from bot.telegram.admin import StatusMessage, _admin_message, _status
+from bot.telegram.admin import StatusMessage, admin_message, reply_status
 from bot.telegram.state import BotData, Context
 from index.errors import NewsbotError
 from index.ingest.batches import IngestReport
@@ -71,7 +72,7 @@ _FOR_THE_BOT = _ForTheBot(name="FOR_THE_BOT")
 
 async def document(update: Update, context: Context) -> None:
     """Ingest an admin's document and report the outcome in one message."""
-    message = await _admin_message(update, context)
+    message = await admin_message(update, context)
     if message is None or message.document is None:
         return
     file = message.document
@@ -81,7 +82,7 @@ async def document(update: Update, context: Context) -> None:
         await message.reply_text(refusal, do_quote=True)
         return
     data = context.bot_data
-    status = await _status(message, f"Downloading {name}…")
+    status = await reply_status(message, f"Downloading {name}…")
     with tempfile.TemporaryDirectory(prefix="newsbot-upload-", ignore_cleanup_errors=True) as tmp:
         path = Path(tmp) / name
         try:
@@ -96,7 +97,7 @@ async def document(update: Update, context: Context) -> None:
             await status.finish(f"Couldn't ingest {name}: {exc}")
             return
     await status.finish(describe(report, name, path))
-    # alerts: after_ingest(context, report)
+    await alerts.after_ingest(context.application, report.added)
 
 
 def safe_name(file_name: str | None, mime_type: str | None) -> str:

@@ -34,7 +34,14 @@ class Lead:
     def sentence(self) -> str:
         """The article's first sentence of some length, exactly as stored."""
         sentences = [self.text[start:end] for start, end in sentence_spans(self.text)]
-        return next((s for s in sentences if len(s.split()) >= _MIN_LEAD_WORDS), self.text[:300])
+        return next(
+            (
+                s
+                for s in sentences
+                if len(s.split()) >= _MIN_LEAD_WORDS and not same(s, self.article.title)
+            ),
+            self.text[:300],
+        )
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,11 @@ def read_leads(store: ChunkStore, ingested_since: float) -> list[Lead]:
         ):
             leads.append(Lead(stored_article(meta), text, unit(vector)))
     return leads
+
+
+def same(sentence: str, title: str) -> bool:
+    """Whether a sentence is the title again (a heading at the top of the text)."""
+    return " ".join(sentence.split()).casefold() == " ".join(title.split()).casefold()
 
 
 def unit(vector: Iterable[float]) -> np.ndarray:

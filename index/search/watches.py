@@ -10,12 +10,12 @@ watch vectors are embedded once, when the watch is set, so matching thousands of
 watches against a refresh costs a matrix product.
 """
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from index.search.stories import Lead, unit
+from index.search.stories import Lead, same, unit
 from index.sentences import sentence_spans
 from index.store.bm25 import LexicalIndex
 from index.store.chunks import ChunkStore
@@ -27,9 +27,9 @@ _IDS_PER_GET = 200  # article ids per Chroma `$in` filter
 
 @dataclass(frozen=True)
 class Topic:
-    """A watch as the index sees it: its words, their vector, and the caller's key."""
+    """A watch as the index sees it: its words, their vector, and the caller's key for it."""
 
-    key: Hashable
+    key: int
     words: str
     vector: np.ndarray
 
@@ -38,7 +38,7 @@ class Topic:
 class Match:
     """An article about a topic: its score and the sentence that best matches the topic."""
 
-    key: Hashable
+    key: int
     article: StoredArticle
     score: float
     sentence: str
@@ -104,7 +104,7 @@ def match(
     matches = []
     for t, a in zip(*np.nonzero(scores.values >= min_score), strict=True):
         text = arrivals[a].texts[scores.best_chunk[t, a]]
-        sentence = best_sentence(topics[t], text, embed)
+        sentence = best_sentence(topics[t], text, embed, arrivals[a].article.title)
         matches.append(
             Match(topics[t].key, arrivals[a].article, float(scores.values[t, a]), sentence)
         )
@@ -151,9 +151,15 @@ def article_scores(
     return Scores(values, best_chunk)
 
 
-def best_sentence(topic: Topic, text: str, embed: Callable[[list[str]], list[list[float]]]) -> str:
-    """The sentence of a chunk closest to the topic: cosine, plus a share of its words."""
-    sentences = [text[start:end] for start, end in sentence_spans(text)] or [text]
+def best_sentence(
+    topic: Topic, text: str, embed: Callable[[list[str]], list[list[float]]], title: str = ""
+) -> str:
+    """The sentence of a chunk closest to the topic: cosine, plus a share of its words.
+
+    A heading that repeats the article's title is no sentence to quote.
+    """
+    spans = sentence_spans(text)
+    sentences = [s for s in (text[a:b] for a, b in spans) if not same(s, title)] or [text]
     if len(sentences) == 1:
         return sentences[0]
     vectors = np.asarray(embed(sentences), dtype=np.float32)

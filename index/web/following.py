@@ -61,6 +61,11 @@ class RefreshReport:
     problems: list[LoadProblem] = field(default_factory=list)
 
     @property
+    def added(self) -> list[str]:
+        """The ids of the new articles."""
+        return self.ingest.added if self.ingest else []
+
+    @property
     def changed(self) -> bool:
         """Whether the index changed, so answering must reread it."""
         return bool(self.ingest and (self.ingest.new or self.ingest.updated))

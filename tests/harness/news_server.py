@@ -30,6 +30,7 @@ class Story:
     date: str  # YYYY-MM-DD
     author: str
     paragraphs: tuple[str, ...]
+    outlet: str = "Harbour Herald"
 
     @property
     def path(self) -> str:
@@ -127,9 +128,9 @@ def page_html(story: Story) -> str:
     return f"""<!DOCTYPE html>
 <html lang="en"><head>
 <meta charset="utf-8">
-<title>{html.escape(story.title)} | Harbour Herald</title>
+<title>{html.escape(story.title)} | {story.outlet}</title>
 <meta property="og:title" content="{html.escape(story.title)}">
-<meta property="og:site_name" content="Harbour Herald">
+<meta property="og:site_name" content="{story.outlet}">
 <meta property="article:published_time" content="{story.date}T08:30:00+00:00">
 <meta name="author" content="{html.escape(story.author)}">
 </head><body>
@@ -142,11 +143,11 @@ def page_html(story: Story) -> str:
 <section id="comments" class="comments"><h2>Comments</h2>
 <div class="comment"><p>{COMMENT}</p></div></section>
 </main>
-<footer><p>Copyright Harbour Herald. All rights reserved. Privacy policy.</p></footer>
+<footer><p>Copyright {story.outlet}. All rights reserved. Privacy policy.</p></footer>
 </body></html>"""
 
 
-def rss_xml(stories: list[Story], base: str) -> str:
+def rss_xml(stories: list[Story], base: str, outlet: str = "Harbour Herald") -> str:
     """An RSS 2.0 feed with one-line summaries: the pages must be fetched."""
     items = "".join(
         f"""<item><title>{html.escape(s.title)}</title><link>{base}{s.path}</link>
@@ -157,7 +158,7 @@ def rss_xml(stories: list[Story], base: str) -> str:
         for s in stories
     )
     return f"""<?xml version="1.0" encoding="utf-8"?>
-<rss version="2.0"><channel><title>Harbour Herald</title><link>{base}/</link>
+<rss version="2.0"><channel><title>{outlet}</title><link>{base}/</link>
 <description>News from Tallowmere</description>
 {items}</channel></rss>"""
 
@@ -199,6 +200,7 @@ class NewsSite:
     """State shared with the handler: the feed's stories, requests seen, in-flight peak."""
 
     rss_stories: list[Story] = field(default_factory=lambda: list(STORIES))
+    coast_stories: list[Story] = field(default_factory=list)  # /feeds/coast.xml, another outlet
     huge_bytes: int = 300_000
     slow_s: float = 0.0
     robots_status: int = 200
@@ -218,13 +220,16 @@ class NewsSite:
             return [r for r in self.requests if r.path == path]
 
     def publish(self, story: Story) -> None:
-        """Put a new story at the top of the RSS feed."""
+        """Put a new story at the top of its outlet's RSS feed."""
         with self.lock:
-            self.rss_stories.insert(0, story)
+            feed = self.rss_stories if story.outlet == "Harbour Herald" else self.coast_stories
+            feed.insert(0, story)
 
     def route(self, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         """Status, headers and body for a path."""
-        pages = {s.path: s for s in [*STORIES, FRESH, MARKET]}
+        with self.lock:
+            published = [*self.rss_stories, *self.coast_stories]
+        pages = {s.path: s for s in [*STORIES, FRESH, MARKET, *published]}
         if path in pages:
             return (
                 200,
@@ -239,6 +244,10 @@ class NewsSite:
             return 200, {"Content-Type": "text/html"}, page_html(STORIES[0]).encode()
         if path == "/feeds/rss.xml":
             return self._rss(headers)
+        if path == "/feeds/coast.xml":
+            with self.lock:
+                body = rss_xml(list(self.coast_stories), self.base, "Coast Courier").encode()
+            return 200, {"Content-Type": "application/rss+xml; charset=utf-8"}, body
         if path == "/feeds/atom.xml":
             body = atom_xml(ATOM_STORIES, self.base).encode()
             return 200, {"Content-Type": "application/atom+xml"}, body

@@ -1,0 +1,238 @@
+"""Alerts: after every ingest, each new article about a chat's watch alerts that chat.
+
+Whatever ingested (the scheduled feed refresh, an admin's /refresh or /add, a document)
+passes the new articles' ids to `after_ingest`. Off the event loop, every chat's
+watches are matched against them (index/search/watches.py); per chat, each article
+goes to its best-matching watch, the articles of one story (the same event from
+several outlets, or an article like one alerted in the last days) alert once, and the
+articles are claimed in the shared store before anything is sent, so no replica sends
+an alert twice. A chat gets at most `watch.max_alerts` alerts per ingest, then one
+"and N more" line. A chat that blocked the bot or no longer exists loses its watches
+and digest, with a log line.
+"""
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler
+
+from bot.telegram.delivery import chat_gone
+from bot.telegram.formatting import escape, link
+from bot.telegram.handlers import ask_and_reply
+from bot.telegram.state import BotData, Context
+from bot.telegram.subscriptions import Watch
+from index.errors import NewsbotError
+from index.search.stories import Lead, Story, group_stories, story_date
+from index.search.watches import Match, Topic, match, read_arrivals
+
+log = logging.getLogger(__name__)
+NewsApplication = Application[Any, Any, Any, Any, BotData, Any]
+
+ASK_PREFIX = "ask:"
+ASK_PATTERN = r"^ask:[0-9a-f]{16}$"
+RECENT_S = 3 * 86400  # an article like one alerted this recently is the same story
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One story for one chat: the watch it matched and the best sentence for it."""
+
+    watch: Watch
+    story: Story
+    sentence: str
+
+
+@dataclass
+class ChatAlerts:
+    """What one chat is sent after an ingest."""
+
+    chat_id: int
+    alerts: list[Alert] = field(default_factory=list)
+    more: int = 0
+
+
+def register(application: NewsApplication) -> None:
+    """Add the handler of the alerts' "Ask about it" buttons."""
+    application.add_handler(CallbackQueryHandler(ask_about, pattern=ASK_PATTERN))
+
+
+async def after_ingest(
+    application: Application[Any, Any, Any, Any, BotData, Any], ids: list[str]
+) -> None:
+    """Alert every chat whose watch one of these new articles is about."""
+    if not ids:
+        return
+    data = application.bot_data
+    try:
+        for chat in await data.run(plan_alerts, data, ids):
+            await deliver(application.bot, data, chat)
+    except (NewsbotError, TelegramError) as exc:  # the ingest itself went well
+        log.warning("couldn't send the alerts for %d new articles: %s", len(ids), exc)
+
+
+def plan_alerts(data: BotData, ids: list[str]) -> list[ChatAlerts]:
+    """Match the watches against new articles and claim the alerts (blocking)."""
+    watches = data.subscriptions.watches()
+    if not watches:
+        return []
+    service = data.service()
+    embeddings = service.retriever.embeddings
+    _embed_missing(data, watches, embeddings.embed_documents)
+    watches = data.subscriptions.watches()
+    snapshot = service.live.current()
+    arrivals = read_arrivals(snapshot.store, ids, snapshot.lexical)
+    topics = [Topic(i, w.words, w.vector) for i, w in enumerate(watches) if w.vector is not None]
+    settings = data.settings
+    found = match(
+        arrivals,
+        topics,
+        snapshot.lexical,
+        settings.watch.min_score,
+        settings.retrieval.lexical_weight,
+        embeddings.embed_documents,
+    )
+    leads = {a.article.id: a.lead for a in arrivals}
+    by_chat: dict[int, list[Match]] = {}
+    for m in found:  # best first
+        by_chat.setdefault(watches[m.key].chat_id, []).append(m)
+    return [
+        plan
+        for chat_id, matches in by_chat.items()
+        if (plan := _plan_chat(data, chat_id, matches, watches, leads)).alerts
+    ]
+
+
+def _embed_missing(data: BotData, watches: list[Watch], embed: Any) -> None:
+    """Embed the watches set before the index existed or under another model."""
+    model = data.settings.embedding.model
+    missing = [w for w in watches if w.vector is None or w.model != model]
+    if missing:
+        vectors = embed([w.words for w in missing])
+        data.subscriptions.store_vectors(missing, [np.asarray(v) for v in vectors], model)
+
+
+def _plan_chat(
+    data: BotData,
+    chat_id: int,
+    matches: list[Match],
+    watches: list[Watch],
+    leads: dict[str, Lead],
+) -> ChatAlerts:
+    """One chat's alerts: one per story, each article claimed before it is sent.
+
+    Stories are grouped over every new article and those alerted to the chat lately,
+    so another outlet's article on an alerted event, matching or not, stays quiet.
+    """
+    best: dict[str, Match] = {}
+    for m in matches:
+        best.setdefault(m.article.id, m)
+    digest = data.settings.digest
+    recent = _recent_leads(data, chat_id)
+    stories = group_stories([*leads.values(), *recent], digest.story_similarity, digest.story_days)
+    recent_ids = {lead.article.id for lead in recent}
+    wanted = [s for s in stories if any(lead.article.id in best for lead in s.leads)]
+    claimed = data.subscriptions.claim_alerts(
+        chat_id, [lead.article.id for s in wanted for lead in s.leads if lead.article.id in leads]
+    )
+    plan = ChatAlerts(chat_id)
+    ranked = []
+    for story in wanted:
+        ids = [lead.article.id for lead in story.leads]
+        if recent_ids.intersection(ids) or not claimed.intersection(ids):
+            continue  # alerted before, as this article or another outlet's
+        top = max((best[i] for i in ids if i in best), key=lambda m: m.score)
+        ranked.append((top.score, Alert(watches[top.key], story, top.sentence)))
+    ranked.sort(key=lambda pair: -pair[0])
+    cap = data.settings.watch.max_alerts
+    plan.alerts = [alert for _, alert in ranked[:cap]]
+    plan.more = max(0, len(ranked) - cap)
+    return plan
+
+
+def _recent_leads(data: BotData, chat_id: int) -> list[Lead]:
+    """The leads of the articles alerted to this chat in the last days (for near-duplicates)."""
+    ids = data.subscriptions.alerted_since(chat_id, time.time() - RECENT_S)
+    if not ids:
+        return []
+    snapshot = data.service().live.current()
+    return [a.lead for a in read_arrivals(snapshot.store, ids, None)]
+
+
+async def deliver(bot: Bot, data: BotData, chat: ChatAlerts) -> None:
+    """Send one chat its alerts; a chat that is gone is dropped with a log line."""
+    try:
+        for alert in chat.alerts:
+            await bot.send_message(
+                chat.chat_id,
+                alert_html(alert),
+                parse_mode=ParseMode.HTML,
+                reply_markup=ask_button(alert.story.article.id),
+                disable_web_page_preview=True,
+            )
+        if chat.more:
+            await bot.send_message(chat.chat_id, more_text(chat.more))
+    except TelegramError as error:
+        if not chat_gone(error):
+            raise
+        await data.forget_chat(chat.chat_id, error.message)
+
+
+def alert_html(alert: Alert) -> str:
+    """An alert: the watch, the article's title, date, source and link, the sentence."""
+    article = alert.story.article
+    day = story_date(alert.story)
+    where = ", ".join(filter(None, [article.source, day.isoformat() if day else None]))
+    others = [o for o in alert.story.outlets if o != (article.source or "unknown source")]
+    lines = [
+        f"\U0001f514 Watch {alert.watch.number}: <b>{escape(alert.watch.words)}</b>",
+        link(article.url, f"<b>{escape(article.title)}</b>"),
+        escape(where) + (f" (also {escape(', '.join(others))})" if others else ""),
+        f"\u201c{escape(alert.sentence)}\u201d",
+    ]
+    return "\n".join(line for line in lines if line)
+
+
+def more_text(count: int) -> str:
+    """The line for the alerts beyond the cap."""
+    articles = "story matches" if count == 1 else "stories match"
+    return f"\u2026and {count} more new {articles} this chat's watches: /digest lists them."
+
+
+def ask_button(article_id: str) -> InlineKeyboardMarkup:
+    """The "Ask about it" button under an alert."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton("Ask about it", callback_data=ASK_PREFIX + _short(article_id))]]
+    )
+
+
+def _short(article_id: str) -> str:
+    return hashlib.sha1(article_id.encode()).hexdigest()[:16]
+
+
+async def ask_about(update: Update, context: Context) -> None:
+    """Answer a question about an alert's article (its title) in the chat's conversation."""
+    query = update.callback_query
+    if query is None or query.message is None or update.effective_chat is None:
+        return
+    wanted = (query.data or "").removeprefix(ASK_PREFIX)
+    data = context.bot_data
+    ids = await data.run(data.subscriptions.alerted_since, update.effective_chat.id, 0.0)
+    article_id = next((i for i in ids if _short(i) == wanted), None)
+    title = await data.run(_title_of, data, article_id) if article_id else None
+    if title is None:
+        await query.answer("That article is no longer in the index.")
+        return
+    await query.answer()
+    await ask_and_reply(query.message, update, context, title)  # type: ignore[arg-type]
+
+
+def _title_of(data: BotData, article_id: str) -> str | None:
+    found = read_arrivals(data.service().live.current().store, [article_id], None)
+    return found[0].article.title if found else None
