@@ -4,8 +4,9 @@ updates by webhook with the secret token, as Telegram does.
 
 A conversation whose turns go to different replicas keeps its follow-up context, a
 Sources button works on the other replica, the question limit counts across replicas,
-updates without the secret are refused, and when Chroma goes down the bot says it is
-temporarily unavailable, then answers again once Chroma is back.
+updates without the secret are refused, a daily digest is sent by exactly one replica,
+and when Chroma goes down the bot says it is temporarily unavailable, then answers
+again once Chroma is back.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -176,6 +179,7 @@ def cluster(
                 "telegram": {
                     "state_file": str(root / "shared" / "state.sqlite"),
                     "questions_per_minute": PER_MINUTE,
+                    "digest_check_s": 0.5,
                 },
             }
             replicas.append(Replica(root / name, config, emulator, lb.url))
@@ -238,6 +242,38 @@ def test_question_limit_counts_across_replicas(cluster: Any) -> None:
         7101, lambda m: "faster than I can answer" in m["text"], after_message_id=over["message_id"]
     )
     assert f"{PER_MINUTE} questions a minute" in slow["text"]
+
+
+def test_a_daily_digest_is_sent_by_exactly_one_replica(cluster: Any) -> None:
+    emulator, _, replicas = cluster
+    user = 7301
+    sent = emulator.send_command("/digest daily 06:00", user_id=user)
+    reply = emulator.wait_for_bot_message(user, after_message_id=sent["message_id"], timeout=90)
+    assert reply["text"].startswith("Daily digest set for 06:00 (UTC)"), reply["text"]
+    state = replicas[0].log_file.parent.parent / "shared" / "state.sqlite"
+    with sqlite3.connect(state) as connection:  # the test's clock: the digest falls due now
+        connection.execute("UPDATE digests SET due = ? WHERE chat_id = ?", (time.time(), user))
+    digest = emulator.wait_for_bot_message(
+        user, lambda m: "since" in m["text"], after_message_id=reply["message_id"], timeout=60
+    )
+    assert "Russian FM welcomes Israeli cooperation on terror" in digest["text"]
+
+    def log(replica: Replica) -> str:
+        return replica.log_file.read_text()
+
+    def checks(replica: Replica) -> int:
+        return log(replica).count('Job "due-digests')
+
+    seen = [checks(r) for r in replicas]  # both replicas go on checking for due digests
+    emulator.wait_for(
+        lambda: all(checks(r) >= n + 3 for r, n in zip(replicas, seen, strict=True)),
+        timeout=60,
+        description="both replicas to check for due digests again",
+    )
+    digests = [m for m in emulator.bot_messages(user) if "since" in m["text"]]
+    assert [m["message_id"] for m in digests] == [digest["message_id"]]
+    senders = [r for r in replicas if "sending chat 7301 its daily digest" in log(r)]
+    assert len(senders) == 1
 
 
 def test_chroma_down_is_temporarily_unavailable_then_recovers(
