@@ -42,8 +42,9 @@ def digest(settings: Settings, since: str, as_json: bool) -> None:
     from index.store.chunks import open_existing
 
     now = time.time()
+    start = since_moment(since, now)
     store = open_existing(settings.data_dir, settings.store)
-    found = build_digest(store, settings.digest, since_moment(since, now), now)
+    found = build_digest(store, settings.digest, start, now)
     if as_json:
         click.echo(json.dumps(found.to_json(), ensure_ascii=False))
     else:

@@ -68,7 +68,7 @@ class Story:
 
 def read_leads(store: ChunkStore, ingested_since: float) -> list[Lead]:
     """The first chunks of the articles ingested at or after `ingested_since` (Unix s)."""
-    where = {"$and": [{"chunk_index": 0}, {"ingested": {"$gte": int(ingested_since)}}]}
+    where = {"$and": [{"chunk_index": 0}, {"ingested": {"$gte": float(ingested_since)}}]}
     leads = []
     for page in store.pages(["embeddings", "documents", "metadatas"], where=where):
         for text, vector, meta in zip(

@@ -64,7 +64,7 @@ def chunk_metadata(
         "chunk_count": chunk_count,
         "start": chunk.start,
         "end": chunk.end,
-        "ingested": int(ingested),
+        "ingested": round(ingested, 3),
     }
 
 
