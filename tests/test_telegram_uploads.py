@@ -214,3 +214,32 @@ def test_in_a_group_only_documents_meant_for_the_bot_are_taken(
     )
     repeated, _ = result_of(emulator, again, "ferry.pdf")
     assert repeated["text"] == "ferry.pdf is already in the index: same text as article 'ferry'."
+
+
+def test_a_document_about_a_watch_alerts_the_watching_chat(
+    emulator: TelegramEmulator, newsbot: NewsbotProcess
+) -> None:
+    watcher = 3198  # not an admin: anyone allowed may watch
+    sent = emulator.send_command("/watch Alma lighthouse restoration", user_id=watcher)
+    emulator.wait_for_bot_message(
+        watcher,
+        lambda m: m["text"].startswith("Watch 1 saved"),
+        after_message_id=sent["message_id"],
+    )
+    admin = ADMINS["type"]
+    lines = [
+        "Alma lighthouse restored",
+        "The restoration of the Port Alma lighthouse was completed on Friday, and its lamp",
+        "will shine again from Saturday night, the harbour trust said.",
+    ]
+    document = emulator.send_document(pdf_bytes(lines), "2023-03-19 lighthouse.pdf", user_id=admin)
+    result_of(emulator, document, "Ingested")
+    alert = emulator.wait_for_bot_message(
+        watcher, lambda m: m["text"].startswith("\U0001f514"), timeout=60
+    )
+    assert alert["text"].splitlines()[:2] == [
+        "\U0001f514 Watch 1: Alma lighthouse restoration",
+        "Alma lighthouse restored",
+    ]
+    assert "The restoration of the Port Alma lighthouse was completed on Friday" in alert["text"]
+    assert [m for m in emulator.bot_messages(admin) if m["text"].startswith("\U0001f514")] == []
