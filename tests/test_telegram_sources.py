@@ -80,13 +80,22 @@ def command_result(
     return reply, since
 
 
-def test_scheduled_refresh_makes_new_entries_answerable(
+def test_scheduled_refresh_makes_new_entries_answerable_and_alerts_watches(
     emulator: TelegramEmulator, site: NewsSite, newsbot: NewsbotProcess
 ) -> None:
     first = answer_with(emulator, "How many visitors came to the lantern festival?", 2001, "60,000")
     assert site.base + STORIES[1].path in links(first)
 
+    watcher = 2005
+    sent = emulator.send_command("/watch electric ferry", user_id=watcher)
+    emulator.wait_for_bot_message(
+        watcher, lambda m: m["text"].startswith("Watch 1"), after_message_id=sent["message_id"]
+    )
     site.publish(FRESH)  # a new entry while the bot runs
+    alert = emulator.wait_for_bot_message(  # sent by the scheduled refresh that ingests it
+        watcher, lambda m: m["text"].startswith("\U0001f514"), timeout=120
+    )
+    assert FRESH.title in alert["text"] and site.base + FRESH.path in links(alert)
     fresh = answer_with(
         emulator, "How long does the Glowworm ferry take to charge?", 2001, "eleven minutes"
     )
