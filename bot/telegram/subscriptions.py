@@ -13,6 +13,7 @@ import numpy as np
 
 from bot.telegram.shared import SessionStore
 
+KEEP_ALERTED_S = 30 * 86400
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS watches (
     chat_id INTEGER NOT NULL, number INTEGER NOT NULL, words TEXT NOT NULL,
@@ -107,9 +108,13 @@ class Subscriptions:
             )
 
     def claim_alerts(self, chat_id: int, article_ids: list[str]) -> set[str]:
-        """Mark articles alerted to a chat; the ones nobody had claimed before."""
+        """Mark articles alerted to a chat; the ones nobody had claimed before.
+
+        Claims older than `KEEP_ALERTED_S` are forgotten: an article is new only once.
+        """
         now, claimed = time.time(), set()
         with self.sessions.transaction() as db:
+            db.execute("DELETE FROM alerted WHERE at < ?", (now - KEEP_ALERTED_S,))
             for article_id in article_ids:
                 cursor = db.execute(
                     "INSERT OR IGNORE INTO alerted (chat_id, article_id, at) VALUES (?, ?, ?)",
