@@ -4,7 +4,7 @@ Builds the same objects `newsbot ingest` builds (`index.ingest.pipeline.ingest_p
 store, document encoder, chunker, `Ingestor`, then the BM25 resync), ingests the
 RealTime QA article corpus, then embeds a seeded
 random sample of the very chunks it stored with `encoder.embeddings.embed_documents`
-alone (same wrapper, same batch size, same call size). The ratio of the two rates is
+alone (same wrapper and batch size, one ingest batch per call). The ratio of the two rates is
 the figure to watch: the machine is shared, so absolute rates are noisy.
 
 It also checks what was stored: the largest embedded chunk in model tokens (counted on
@@ -12,13 +12,23 @@ a private copy of the tokenizer, with the two special tokens), blank chunks, and
 article text that no chunk covers. Timers around the store, chunker and embedder
 give a breakdown of where the end-to-end time went.
 
+With `--compare` it measures instead, on the first `--limit` articles (default 300),
+each in a fresh process of its own: the LangChain tutorial's indexing
+(`ingest_tutorial.py`), `newsbot ingest` as the console script, and this in-process
+run (its breakdown and raw baseline); `ingest_compare.py` prints the ratios. `--probe`
+adds encoder measurements that answer where ingest's time could go (`ingest_probe.py`).
+
     python benchmarks/ingest.py --data-dir /work/bench-data/articles --fresh
     python benchmarks/ingest.py --limit 100            # a quick run in a temp dir
+    python benchmarks/ingest.py --compare --repeat 2   # tutorial vs newsbot, 300 articles
+    python benchmarks/ingest.py --probe                # encoder probes, 40 articles
 """
 
 import argparse
 import dataclasses
+import functools
 import itertools
+import json
 import os
 import random
 import re
@@ -38,7 +48,7 @@ from report import print_table
 REPO = Path(__file__).resolve().parent.parent
 ARTICLES = REPO.parent / "shared" / "eval" / "realtimeqa-2023-articles" / "articles.jsonl"
 _SPECIAL_TOKENS = 2
-_GOAL_RATIO = 0.85
+_GOAL_RATIO = 0.95  # issue #15: end to end at least 0.95 of raw encoding
 
 
 class Timings:
@@ -88,11 +98,25 @@ class Kept:
 def main() -> None:
     """Run the benchmark and print its table."""
     args = _parse_args()
-    for key, value in _cli_environment().items():
-        os.environ.setdefault(key, value)
     scratch = Path(tempfile.mkdtemp(prefix="newsbot-bench-ingest-"))
     try:
-        print_table("ingest benchmark", run(args, scratch))
+        if args.compare:
+            from ingest_compare import compare
+
+            # the children get the caller's environment, not newsbot's
+            compare(args, scratch, _limited(args.articles, args.limit, scratch))
+        for key, value in _cli_environment().items():
+            os.environ.setdefault(key, value)
+        if args.probe:
+            from ingest_probe import probe
+
+            path = _limited(args.articles, args.probe_articles, scratch)
+            print_table("ingest probes", probe(args, scratch, path))
+        if not (args.compare or args.probe):
+            rows, figures = run(args, scratch)
+            print_table("ingest benchmark", rows)
+            if args.json:
+                args.json.write_text(json.dumps(figures), encoding="utf-8")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -116,7 +140,7 @@ def build(settings: Any, args: argparse.Namespace, timings: Timings, kept: Kept)
     from index.ingest.chunking import Chunker
     from index.store.chunks import ChunkStore
 
-    store = ChunkStore(settings.data_dir)
+    store = ChunkStore(settings.data_dir, backend=settings.store)
     store.record_model(settings.embedding.model)  # as `newsbot ingest` does
     encoder = load_document_encoder(settings.embedding)
     counting = Tokenizer.from_str(encoder.tokenizer.to_str())
@@ -142,13 +166,17 @@ def build(settings: Any, args: argparse.Namespace, timings: Timings, kept: Kept)
         dataclasses.replace(encoder, embeddings=timed),  # type: ignore[arg-type]
         chunker,
         max_file_bytes=int(settings.ingest.max_file_mb * 1_000_000),
+        encode_batch=settings.ingest.batch_chunks,
     )
     ingestor._write = timings.wrap("writer thread, all", ingestor._write)  # type: ignore[method-assign]
     return Pipeline(ingestor, encoder, counting, max_tokens)
 
 
-def run(args: argparse.Namespace, scratch: Path) -> list[tuple[str, str]]:
-    """Raw baseline (first half), ingest, raw baseline (second half), checks; the table rows."""
+def run(args: argparse.Namespace, scratch: Path) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+    """Raw baseline (first half), ingest, raw baseline (second half), checks.
+
+    Returns the table rows and the figures `--compare` reads (written by `--json`).
+    """
     from bot.config import load_settings
     from index.store.bm25 import lexical_dir, sync_lexical
     from index.store.locking import write_lock
@@ -224,7 +252,18 @@ def run(args: argparse.Namespace, scratch: Path) -> list[tuple[str, str]]:
         )
     )
     rows += _breakdown(timings, seconds, baseline.parse_s)
-    return rows
+    figures = {
+        "setup_s": setup_s,
+        "e2e_s": e2e_s,
+        "chunks": report.chunks,
+        "tokens": sum(tokens),
+        "embed_s": timings.seconds.get("embed_documents", 0.0),
+        "raw_chunks_per_s": baseline.rate(),
+        "raw_tokens_per_s": baseline.tokens_rate(),
+        "seconds": dict(timings.seconds),
+        "parse_s": baseline.parse_s,
+    }
+    return rows, figures
 
 
 class Baseline:
@@ -232,7 +271,8 @@ class Baseline:
 
     The chunks are cut before ingest by a second `Chunker` with the same settings (and a
     private tokenizer copy); half the sample is embedded before the ingest and half
-    after, so a change in the machine's load during the run shows and averages out.
+    after, so a change in the machine's load during the run shows and averages out. An
+    untimed call first warms the model up, as the ingest that follows finds it.
     """
 
     def __init__(self, p: Pipeline, path: Path, overlap: int, args: argparse.Namespace) -> None:
@@ -258,8 +298,11 @@ class Baseline:
         self.cpu = [0.0, 0.0]
 
     def measure(self, half: int) -> None:
-        """Embed one half of the sample, in calls the size the Ingestor makes."""
+        """Embed one half of the sample, in calls of one ingest batch (the Ingestor
+        splits each batch into calls of `EMBED_STEP`, so its length sort spans less)."""
         sample = [self.texts[i] for i in self.halves[half]]
+        if half == 0:  # untimed: the model's first call pays one-off allocations
+            self.encoder.embeddings.embed_documents(sample[:16])
         started, cpu_started = time.perf_counter(), time.process_time()
         for i in range(0, len(sample), self.call_size):
             self.encoder.embeddings.embed_documents(sample[i : i + self.call_size])
@@ -270,16 +313,30 @@ class Baseline:
         """Rough size of the kept chunk texts."""
         return sum(map(len, self.texts)) / 1e6
 
+    def rate(self) -> float:
+        """Chunks per second over both halves."""
+        return len(self.picked) / sum(self.seconds) if self.picked else 0.0
+
+    @functools.cached_property
+    def tokens(self) -> list[int]:
+        """Each baseline chunk's length in model tokens, special tokens included."""
+        encodings = self.counting.encode_batch(self.texts, add_special_tokens=False)
+        return [len(e.ids) + _SPECIAL_TOKENS for e in encodings]
+
+    def tokens_rate(self) -> float:
+        """Tokens per second over both halves."""
+        tokens = self.tokens
+        return sum(tokens[i] for i in self.picked) / sum(self.seconds) if self.picked else 0.0
+
     def rows(self, e2e_rate: float, e2e_cpu: float, stored: list[str]) -> list[tuple[str, str]]:
         """The baseline's rows and the ratios against it."""
         n = len(self.picked)
-        rate = n / sum(self.seconds)
+        rate = self.rate()
         before, after = (len(h) / s for h, s in zip(self.halves, self.seconds, strict=True))
         cpu = sum(self.cpu) / n
         ratio = e2e_rate / rate
         verdict = "met" if ratio >= _GOAL_RATIO else "NOT met"
-        encodings = self.counting.encode_batch(self.texts, add_special_tokens=False)
-        tokens = [len(e.ids) + _SPECIAL_TOKENS for e in encodings]
+        tokens = self.tokens
         mean_sample = statistics.mean(tokens[i] for i in self.picked)
         same = "identical to" if stored == self.texts else "NOT identical to"
         return [
@@ -317,7 +374,26 @@ def _parse_args() -> argparse.Namespace:
         help="chunks in the raw-encode baseline (0: all); default 3000",
     )
     parser.add_argument("--seed", type=int, default=20230106, help="seed for the raw sample")
-    return parser.parse_args()
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="tutorial vs newsbot, each a fresh process, on the first --limit articles (300)",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="--compare rounds, interleaved; medians"
+    )
+    parser.add_argument("--probe", action="store_true", help="encoder and writer probes")
+    parser.add_argument(
+        "--probe-articles", type=int, default=40, help="articles the probes chunk (first N)"
+    )
+    parser.add_argument(
+        "--probe-repeat", type=int, default=2, help="passes over the probes; best of"
+    )
+    parser.add_argument("--json", type=Path, help=argparse.SUPPRESS)  # figures for --compare
+    args = parser.parse_args()
+    if args.compare and args.limit is None:
+        args.limit = 300
+    return args
 
 
 def _cli_environment() -> dict[str, str]:

@@ -1,0 +1,237 @@
+"""`ingest.py --compare`: the LangChain tutorial's indexing against `newsbot ingest`.
+
+Each run is a fresh process, so imports, model load and Chroma's start count as they do
+for a user. Per round, in this order, on the same first `--limit` articles (file order):
+
+1. the tutorial (`ingest_tutorial.py`): whole-process wall time, and the seconds spent
+   inside `embed_documents`;
+2. `newsbot ingest ARTICLES --data-dir TMP --config CONFIG`, the console script: its
+   whole-process wall time and the chunks its summary line reports;
+3. `ingest.py --limit N` in a process of its own: the in-process breakdown (embedding
+   phase, writer thread, chunking) and the raw-encode baseline on newsbot's own chunks.
+
+`--repeat 2` runs two rounds back to back (tutorial, newsbot, tutorial, newsbot) and
+reports medians. Children get the caller's environment unchanged: newsbot sets its own
+(`TOKENIZERS_PARALLELISM=false` among others), the tutorial keeps the libraries'
+defaults, as a user's script would. Tokens embedded are counted here, after the runs,
+with the model's tokenizer, cut at the model window as the model cuts them.
+"""
+
+import argparse
+import json
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from report import print_table
+
+HERE = Path(__file__).resolve().parent
+_SPECIAL_TOKENS = 2
+_WIDTH = 22
+
+
+def compare(args: argparse.Namespace, scratch: Path, articles: Path) -> None:
+    """Run the rounds on `articles` and print the comparison, then each in-process breakdown."""
+    from index.embedding.models import resolve_model
+
+    model_dir = Path(resolve_model("sentence-transformers/all-MiniLM-L6-v2"))
+    runs: dict[str, list[dict[str, Any]]] = {"tutorial": [], "newsbot": [], "in-process": []}
+    for round_ in range(args.repeat):
+        where = scratch / f"round-{round_}"
+        where.mkdir()
+        runs["tutorial"].append(_tutorial(articles, model_dir, where))
+        runs["newsbot"].append(_console(articles, args.config, where))
+        runs["in-process"].append(_in_process(articles, args, where))
+    print_table("ingest: LangChain tutorial vs newsbot", _rows(args, articles, model_dir, runs))
+    for round_, run in enumerate(runs["in-process"]):
+        print(f"\nin-process run, round {round_ + 1} of {args.repeat}:", end="")
+        print(run["stdout"], end="")
+
+
+def _timed(command: list[str], log: Path) -> tuple[float, float, str]:
+    """Run `command`; wall seconds, its CPU seconds and its stdout. Fails loudly."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    with log.open("w", encoding="utf-8") as err:
+        done = subprocess.run(
+            command, cwd=HERE.parent, stdout=subprocess.PIPE, stderr=err, text=True
+        )
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if done.returncode != 0:
+        tail = log.read_text(encoding="utf-8")[-2000:]
+        raise SystemExit(f"{command[:3]} exited {done.returncode}:\n{done.stdout}\n{tail}")
+    return wall, cpu, done.stdout
+
+
+def _tutorial(articles: Path, model_dir: Path, where: Path) -> dict[str, Any]:
+    """The tutorial in a fresh process, into a fresh persist directory."""
+    result = where / "tutorial.json"
+    command = [sys.executable, str(HERE / "ingest_tutorial.py"), str(articles), str(model_dir)]
+    command += [str(where / "tutorial-chroma"), str(result)]
+    load = os.getloadavg()[0]
+    wall, cpu, _ = _timed(command, where / "tutorial.log")
+    figures = json.loads(result.read_text(encoding="utf-8"))
+    return figures | {"wall_s": wall, "cpu_s": cpu, "load": load}
+
+
+def _console(articles: Path, config: Path, where: Path) -> dict[str, Any]:
+    """`newsbot ingest` as the console script, into a fresh data directory."""
+    script = Path(sys.executable).with_name("newsbot")
+    command = [str(script), "ingest", str(articles), "--data-dir", str(where / "newsbot-data")]
+    command += ["--config", str(config)]
+    load = os.getloadavg()[0]
+    wall, cpu, stdout = _timed(command, where / "newsbot.log")
+    found = re.search(r"(\d+) chunks in", stdout)
+    return {"wall_s": wall, "cpu_s": cpu, "load": load, "chunks": int(found[1]) if found else 0}
+
+
+def _in_process(articles: Path, args: argparse.Namespace, where: Path) -> dict[str, Any]:
+    """`ingest.py` itself (no --compare) in a fresh process: breakdown and raw baseline."""
+    result = where / "in-process.json"
+    command = [sys.executable, str(HERE / "ingest.py"), "--articles", str(articles)]
+    command += ["--config", str(args.config), "--data-dir", str(where / "in-process-data")]
+    command += ["--raw-sample", str(args.raw_sample), "--seed", str(args.seed)]
+    command += ["--json", str(result)]
+    wall, _, stdout = _timed(command, where / "in-process.log")
+    return json.loads(result.read_text(encoding="utf-8")) | {"wall_s": wall, "stdout": stdout}
+
+
+def _tokens(texts: list[str], model_dir: Path) -> tuple[int, int, int]:
+    """Tokens the model sees (cut at its window), the window, and how many texts it cut."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    config = json.loads((model_dir / "sentence_bert_config.json").read_text(encoding="utf-8"))
+    window = int(config["max_seq_length"])
+    counts = [
+        len(e.ids) + _SPECIAL_TOKENS
+        for e in tokenizer.encode_batch(texts, add_special_tokens=False)
+    ]
+    return sum(min(c, window) for c in counts), window, sum(c > window for c in counts)
+
+
+def _median(runs: list[dict[str, Any]], key: str, phase: bool = False) -> float:
+    return statistics.median(r["phases"][key] if phase else r[key] for r in runs)
+
+
+def _each(runs: list[dict[str, Any]], key: str, phase: bool = False) -> str:
+    return ", ".join(f"{r['phases'][key] if phase else r[key]:.1f}" for r in runs)
+
+
+def _cells(*cells: str) -> str:
+    return "".join(f"{c:<{_WIDTH}}" for c in cells).rstrip()
+
+
+def _rows(
+    args: argparse.Namespace, articles: Path, model_dir: Path, runs: dict[str, list[dict[str, Any]]]
+) -> list[tuple[str, str]]:
+    """The comparison table: medians of each measure and the ratios."""
+    tut, bot, mine = runs["tutorial"], runs["newsbot"], runs["in-process"]
+    tut_tokens, window, cut = _tokens(tut[-1]["texts"], model_dir)
+    bot_tokens = mine[-1]["tokens"]
+    tut_chunks, bot_chunks = tut[-1]["chunks"], bot[-1]["chunks"]
+    tut_wall, bot_wall = _median(tut, "wall_s"), _median(bot, "wall_s")
+    tut_cpu, bot_cpu = _median(tut, "cpu_s"), _median(bot, "cpu_s")
+    tut_embed, bot_embed = _median(tut, "embed_documents", phase=True), _median(mine, "embed_s")
+    raw_rate, raw_tokens = _median(mine, "raw_chunks_per_s"), _median(mine, "raw_tokens_per_s")
+    e2e_rate = statistics.median(r["chunks"] / r["e2e_s"] for r in mine)
+    setup, e2e = _median(mine, "setup_s"), _median(mine, "e2e_s")
+    loads = [f"{r['load']:.1f}" for pair in zip(tut, bot, strict=True) for r in pair]
+    same = {r["chunks"] for r in bot} | {r["chunks"] for r in mine}
+    rows = [
+        ("corpus", f"{articles} (first {args.limit} articles in file order)"),
+        (
+            "runs",
+            f"{args.repeat} round(s), each tutorial, newsbot ingest, in-process ingest.py; "
+            "each a fresh process; medians",
+        ),
+        ("  load average at each start", ", ".join(loads) + " (tutorial, newsbot, ...)"),
+        ("model", f"{model_dir} (window {window})"),
+        ("", _cells("tutorial", "newsbot", "newsbot/tutorial")),
+        (
+            "whole process s",
+            _cells(f"{tut_wall:.1f}", f"{bot_wall:.1f}", f"{bot_wall / tut_wall:.2f}"),
+        ),
+        ("  each run", _cells(_each(tut, "wall_s"), _each(bot, "wall_s"))),
+        (
+            "  CPU s (user+sys)",
+            _cells(f"{tut_cpu:.1f}", f"{bot_cpu:.1f}", f"{bot_cpu / tut_cpu:.2f}"),
+        ),
+        ("chunks", _cells(f"{tut_chunks}", f"{bot_chunks}" + ("" if len(same) == 1 else " (!)"))),
+        (
+            "chunks/s whole process",
+            _cells(f"{tut_chunks / tut_wall:.1f}", f"{bot_chunks / bot_wall:.1f}"),
+        ),
+        (
+            "tokens embedded",
+            _cells(f"{tut_tokens}", f"{bot_tokens}", f"{bot_tokens / tut_tokens:.2f}"),
+        ),
+        (
+            "  mean per chunk",
+            _cells(f"{tut_tokens / tut_chunks:.1f}", f"{bot_tokens / bot_chunks:.1f}"),
+        ),
+        ("  cut at the window", _cells(f"{cut} chunks", "0 (by design)")),
+        (
+            "embedding phase s",
+            _cells(
+                f"{tut_embed:.1f}", f"{bot_embed:.1f} (in-process)", f"{bot_embed / tut_embed:.2f}"
+            ),
+        ),
+        (
+            "  each run",
+            _cells(_each(tut, "embed_documents", True), _each(mine, "embed_s")),
+        ),
+        (
+            "  tokens/s embedding",
+            _cells(
+                f"{tut_tokens / tut_embed:.0f}",
+                f"{bot_tokens / bot_embed:.0f}",
+                f"{(bot_tokens / bot_embed) / (tut_tokens / tut_embed):.2f}",
+            ),
+        ),
+        (
+            "  share of the process",
+            _cells(f"{tut_embed / tut_wall:.0%}", f"{bot_embed / bot_wall:.0%} (of whole process)"),
+        ),
+        (
+            "raw encode, newsbot's chunks",
+            f"{raw_rate:.1f} chunks/s, {raw_tokens:.0f} tokens/s (embed_documents, calls of "
+            f"{_ingest_batch(args)} texts)",
+        ),
+        ("ratio end to end / raw", f"{e2e_rate / raw_rate:.2f} (in-process Ingestor + BM25)"),
+        ("ratio whole process / raw", f"{(bot_chunks / bot_wall) / raw_rate:.2f} (console script)"),
+        (
+            "newsbot whole process",
+            f"{setup:.1f} s setup + {e2e:.1f} s ingest and BM25 (in-process medians); "
+            f"{bot_wall - setup - e2e:.1f} s else (imports, CLI, progress, exit)",
+        ),
+    ]
+    if args.repeat < 2:
+        rows = [row for row in rows if row[0] != "  each run"]
+    phases = ("imports", "load + split", "model load", "from_documents", "embed_documents")
+    parts = {name: _median(tut, name, phase=True) for name in phases}
+    rest = tut_wall - sum(parts[name] for name in phases[:4])
+    rows.append(
+        (
+            "tutorial whole process",
+            ", ".join(f"{name} {parts[name]:.1f} s" for name in phases[:4])
+            + f" (embedding {parts['embed_documents']:.1f}); {rest:.1f} s else (start, exit)",
+        )
+    )
+    return rows
+
+
+def _ingest_batch(args: argparse.Namespace) -> int:
+    from bot.config import load_settings
+
+    return load_settings(args.config).ingest.batch_chunks
