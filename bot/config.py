@@ -80,7 +80,8 @@ class LLMSettings(Section):
 class WatchSettings(Section):
     """When a new article alerts a Telegram chat's watch, and how many alerts it gets."""
 
-    min_score: float = Field(0.62, ge=-1.0, le=10.0)
+    min_score: float = Field(0.72, ge=-1.0, le=10.0)
+    lexical_weight: float = Field(0.5, ge=0.0, le=10.0)
     max_alerts: int = Field(5, ge=1, le=50)
     max_per_chat: int = Field(20, ge=1, le=100)
 

@@ -95,7 +95,7 @@ def plan_alerts(data: BotData, ids: list[str]) -> list[ChatAlerts]:
         topics,
         snapshot.lexical,
         settings.watch.min_score,
-        settings.retrieval.lexical_weight,
+        settings.watch.lexical_weight,
         embeddings.embed_documents,
     )
     leads = {a.article.id: a.lead for a in arrivals}
