@@ -96,7 +96,6 @@ def plan_alerts(data: BotData, ids: list[str]) -> list[ChatAlerts]:
         snapshot.lexical,
         settings.watch.min_score,
         settings.watch.lexical_weight,
-        embeddings.embed_documents,
     )
     leads = {a.article.id: a.lead for a in arrivals}
     by_chat: dict[int, list[Match]] = {}

@@ -12,7 +12,7 @@ microseconds per watch, and watch vectors are embedded once, when the watch is s
 matching thousands of watches against a refresh costs a matrix product.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -98,7 +98,6 @@ def match(
     lexical: LexicalIndex | None,
     min_score: float,
     lexical_weight: float,
-    embed: Callable[[list[str]], list[list[float]]],
 ) -> list[Match]:
     """Every (topic, article) pair scoring at least `min_score`, best first."""
     if not arrivals or not topics:
@@ -107,7 +106,7 @@ def match(
     matches = []
     for t, a in zip(*np.nonzero(scores.values >= min_score), strict=True):
         text = arrivals[a].texts[scores.best_chunk[t, a]]
-        sentence = best_sentence(topics[t], text, embed, arrivals[a].article.title)
+        sentence = best_sentence(topics[t], text, arrivals[a].article.title)
         matches.append(
             Match(topics[t].key, arrivals[a].article, float(scores.values[t, a]), sentence)
         )
@@ -154,20 +153,16 @@ def article_scores(
     return Scores(values, best_chunk)
 
 
-def best_sentence(
-    topic: Topic, text: str, embed: Callable[[list[str]], list[list[float]]], title: str = ""
-) -> str:
-    """The sentence of a chunk closest to the topic: cosine, plus a share of its words.
+def best_sentence(topic: Topic, text: str, title: str = "") -> str:
+    """The chunk's sentence naming most of the topic's words, the earliest of equals.
 
-    A heading that repeats the article's title is no sentence to quote.
+    Chosen by words, not embeddings: embedding the sentences of every match cost twice
+    a refresh's ingest time for 1,000 chats (benchmarks/watch_cost.py), and the chunk
+    already is the article's closest to the topic. A heading that repeats the title
+    is no sentence to quote.
     """
     spans = sentence_spans(text)
     sentences = [s for s in (text[a:b] for a, b in spans) if not same(s, title)] or [text]
-    if len(sentences) == 1:
-        return sentences[0]
-    vectors = np.asarray(embed(sentences), dtype=np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-9
-    cosine = vectors @ (topic.vector / (np.linalg.norm(topic.vector) or 1.0))
     wanted = set(terms(topic.words))
-    share = [len(wanted & set(terms(s))) / (len(wanted) or 1) for s in sentences]
-    return sentences[int(np.argmax(cosine + 0.5 * np.asarray(share)))]
+    shares = [len(wanted & set(terms(s))) for s in sentences]
+    return sentences[shares.index(max(shares))]
