@@ -34,6 +34,7 @@ from report import print_table
 HERE = Path(__file__).resolve().parent
 _SPECIAL_TOKENS = 2
 _WIDTH = 22
+Row = tuple[str, str]
 
 
 def compare(args: argparse.Namespace, scratch: Path, articles: Path) -> None:
@@ -120,35 +121,52 @@ def _tokens(texts: list[str], model_dir: Path) -> tuple[int, int, int]:
     return sum(min(c, window) for c in counts), window, sum(c > window for c in counts)
 
 
-def _median(runs: list[dict[str, Any]], key: str, phase: bool = False) -> float:
-    return statistics.median(r["phases"][key] if phase else r[key] for r in runs)
-
-
-def _each(runs: list[dict[str, Any]], key: str, phase: bool = False) -> str:
-    return ", ".join(f"{r['phases'][key] if phase else r[key]:.1f}" for r in runs)
-
-
 def _cells(*cells: str) -> str:
     return "".join(f"{c:<{_WIDTH}}" for c in cells).rstrip()
 
 
+def _measure(label: str, tut: list[float], bot: list[float], note: str = "") -> list[Row]:
+    """A row of medians and their ratio; with several rounds, each round and its ratio."""
+    t, b = statistics.median(tut), statistics.median(bot)
+    rows = [(label, _cells(f"{t:.1f}", f"{b:.1f}{note}", f"{b / t:.2f}"))]
+    if len(tut) > 1:
+        rows.append(
+            (
+                " " * (len(label) - len(label.lstrip()) + 2) + "each round",
+                _cells(
+                    ", ".join(f"{v:.1f}" for v in tut),
+                    ", ".join(f"{v:.1f}" for v in bot),
+                    ", ".join(f"{y / x:.2f}" for x, y in zip(tut, bot, strict=True)),
+                ),
+            )
+        )
+    return rows
+
+
 def _rows(
     args: argparse.Namespace, articles: Path, model_dir: Path, runs: dict[str, list[dict[str, Any]]]
-) -> list[tuple[str, str]]:
+) -> list[Row]:
     """The comparison table: medians of each measure and the ratios."""
     tut, bot, mine = runs["tutorial"], runs["newsbot"], runs["in-process"]
     tut_tokens, window, cut = _tokens(tut[-1]["texts"], model_dir)
     bot_tokens = mine[-1]["tokens"]
     tut_chunks, bot_chunks = tut[-1]["chunks"], bot[-1]["chunks"]
-    tut_wall, bot_wall = _median(tut, "wall_s"), _median(bot, "wall_s")
-    tut_cpu, bot_cpu = _median(tut, "cpu_s"), _median(bot, "cpu_s")
-    tut_embed, bot_embed = _median(tut, "embed_documents", phase=True), _median(mine, "embed_s")
-    raw_rate, raw_tokens = _median(mine, "raw_chunks_per_s"), _median(mine, "raw_tokens_per_s")
-    e2e_rate = statistics.median(r["chunks"] / r["e2e_s"] for r in mine)
-    setup, e2e = _median(mine, "setup_s"), _median(mine, "e2e_s")
+    tut_wall = statistics.median(r["wall_s"] for r in tut)
+    bot_wall = statistics.median(r["wall_s"] for r in bot)
+    tut_embed = [r["phases"]["embed_documents"] for r in tut]
+    bot_embed = [r["embed_s"] for r in mine]
     loads = [f"{r['load']:.1f}" for pair in zip(tut, bot, strict=True) for r in pair]
     same = {r["chunks"] for r in bot} | {r["chunks"] for r in mine}
-    rows = [
+    e2e_raw = [r["chunks"] / r["e2e_s"] / r["raw_chunks_per_s"] for r in mine]
+    cpu_raw = [r["raw_cpu_per_chunk"] / (r["e2e_cpu_s"] / r["chunks"]) for r in mine]
+    whole_raw = [
+        b["chunks"] / b["wall_s"] / m["raw_chunks_per_s"] for b, m in zip(bot, mine, strict=True)
+    ]
+    tut_rate = tut_tokens / statistics.median(tut_embed)  # tokens/s while embedding
+    bot_rate = bot_tokens / statistics.median(bot_embed)
+    setup = statistics.median(r["setup_s"] for r in mine)
+    e2e = statistics.median(r["e2e_s"] for r in mine)
+    rows: list[Row] = [
         ("corpus", f"{articles} (first {args.limit} articles in file order)"),
         (
             "runs",
@@ -158,15 +176,8 @@ def _rows(
         ("  load average at each start", ", ".join(loads) + " (tutorial, newsbot, ...)"),
         ("model", f"{model_dir} (window {window})"),
         ("", _cells("tutorial", "newsbot", "newsbot/tutorial")),
-        (
-            "whole process s",
-            _cells(f"{tut_wall:.1f}", f"{bot_wall:.1f}", f"{bot_wall / tut_wall:.2f}"),
-        ),
-        ("  each run", _cells(_each(tut, "wall_s"), _each(bot, "wall_s"))),
-        (
-            "  CPU s (user+sys)",
-            _cells(f"{tut_cpu:.1f}", f"{bot_cpu:.1f}", f"{bot_cpu / tut_cpu:.2f}"),
-        ),
+        *_measure("whole process s", [r["wall_s"] for r in tut], [r["wall_s"] for r in bot]),
+        *_measure("  CPU s (user+sys)", [r["cpu_s"] for r in tut], [r["cpu_s"] for r in bot]),
         ("chunks", _cells(f"{tut_chunks}", f"{bot_chunks}" + ("" if len(same) == 1 else " (!)"))),
         (
             "chunks/s whole process",
@@ -181,45 +192,41 @@ def _rows(
             _cells(f"{tut_tokens / tut_chunks:.1f}", f"{bot_tokens / bot_chunks:.1f}"),
         ),
         ("  cut at the window", _cells(f"{cut} chunks", "0 (by design)")),
-        (
-            "embedding phase s",
-            _cells(
-                f"{tut_embed:.1f}", f"{bot_embed:.1f} (in-process)", f"{bot_embed / tut_embed:.2f}"
-            ),
-        ),
-        (
-            "  each run",
-            _cells(_each(tut, "embed_documents", True), _each(mine, "embed_s")),
+        *_measure("embedding phase s", tut_embed, bot_embed, " (in-process)"),
+        *_measure(
+            "  CPU s (process)",
+            [r["phases"]["embed_documents CPU"] for r in tut],
+            [r["embed_cpu_s"] for r in mine],
+            " (+ writer's)",
         ),
         (
             "  tokens/s embedding",
-            _cells(
-                f"{tut_tokens / tut_embed:.0f}",
-                f"{bot_tokens / bot_embed:.0f}",
-                f"{(bot_tokens / bot_embed) / (tut_tokens / tut_embed):.2f}",
-            ),
+            _cells(f"{tut_rate:.0f}", f"{bot_rate:.0f}", f"{bot_rate / tut_rate:.2f}"),
         ),
         (
             "  share of the process",
-            _cells(f"{tut_embed / tut_wall:.0%}", f"{bot_embed / bot_wall:.0%} (of whole process)"),
+            _cells(
+                f"{statistics.median(tut_embed) / tut_wall:.0%}",
+                f"{statistics.median(bot_embed) / bot_wall:.0%} (of whole process)",
+            ),
         ),
         (
             "raw encode, newsbot's chunks",
-            f"{raw_rate:.1f} chunks/s, {raw_tokens:.0f} tokens/s (embed_documents, calls of "
-            f"{_ingest_batch(args)} texts)",
+            f"{statistics.median(r['raw_chunks_per_s'] for r in mine):.1f} chunks/s, "
+            f"{statistics.median(r['raw_tokens_per_s'] for r in mine):.0f} tokens/s "
+            f"(embed_documents, calls of {_ingest_batch(args)} texts)",
         ),
-        ("ratio end to end / raw", f"{e2e_rate / raw_rate:.2f} (in-process Ingestor + BM25)"),
-        ("ratio whole process / raw", f"{(bot_chunks / bot_wall) / raw_rate:.2f} (console script)"),
+        ("ratio end to end / raw", f"{_median_of(e2e_raw)} (in-process Ingestor + BM25)"),
+        ("  CPU s per chunk, raw / e2e", f"{_median_of(cpu_raw)} (less sensitive to load)"),
+        ("ratio whole process / raw", f"{_median_of(whole_raw)} (console script)"),
         (
             "newsbot whole process",
             f"{setup:.1f} s setup + {e2e:.1f} s ingest and BM25 (in-process medians); "
             f"{bot_wall - setup - e2e:.1f} s else (imports, CLI, progress, exit)",
         ),
     ]
-    if args.repeat < 2:
-        rows = [row for row in rows if row[0] != "  each run"]
     phases = ("imports", "load + split", "model load", "from_documents", "embed_documents")
-    parts = {name: _median(tut, name, phase=True) for name in phases}
+    parts = {name: statistics.median(r["phases"][name] for r in tut) for name in phases}
     rest = tut_wall - sum(parts[name] for name in phases[:4])
     rows.append(
         (
@@ -229,6 +236,12 @@ def _rows(
         )
     )
     return rows
+
+
+def _median_of(values: list[float]) -> str:
+    """The median, and each round's value when there are several."""
+    each = f" (rounds: {', '.join(f'{v:.2f}' for v in values)})" if len(values) > 1 else ""
+    return f"{statistics.median(values):.2f}{each}"
 
 
 def _ingest_batch(args: argparse.Namespace) -> int:
