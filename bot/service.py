@@ -15,9 +15,6 @@ from bot.answer import Answer, dated
 from bot.answerers.extractive import ExtractiveAnswerer
 from bot.config import Settings
 from bot.conversation import Conversation
-from bot.llm.answerer import GenerativeAnswerer
-from bot.llm.condense import Condenser
-from bot.llm.models import ChatModel, LLMUnavailable, approximate_token_counter, make_chat_model
 from index.embedding.models import load_query_embeddings
 from index.errors import EmptyIndexError
 from index.search.live import LiveIndex
@@ -29,6 +26,9 @@ from index.store.schema import StoredArticle
 if TYPE_CHECKING:
     from langchain_core.documents import Document
     from langchain_core.retrievers import BaseRetriever
+
+    from bot.llm.answerer import GenerativeAnswerer
+    from bot.llm.condense import Condenser
 
 log = logging.getLogger(__name__)
 
@@ -202,8 +202,12 @@ class AnsweringService:
 
 def _generative(
     settings: Settings, extractive: ExtractiveAnswerer
-) -> tuple[GenerativeAnswerer, Condenser | None]:
+) -> tuple["GenerativeAnswerer", "Condenser | None"]:
     """The LLM answerer; when the model can't be built, one that always falls back."""
+    from bot.llm.answerer import GenerativeAnswerer  # only in LLM mode: its prompts and parsers
+    from bot.llm.condense import Condenser
+    from bot.llm.models import ChatModel, LLMUnavailable, approximate_token_counter, make_chat_model
+
     llm = settings.llm
     chat: ChatModel | None = None
     unavailable: str | None = None

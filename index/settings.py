@@ -21,7 +21,7 @@ class EmbeddingSettings(Section):
 
     model: str = "sentence-transformers/all-MiniLM-L6-v2"
     device: str = "cpu"
-    batch_size: int = Field(64, ge=1, le=4096)
+    batch_size: int = Field(16, ge=1, le=4096)
     query_backend: Literal["auto", "onnx", "torch"] = "auto"
 
 
