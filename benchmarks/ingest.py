@@ -147,17 +147,18 @@ def build(settings: Any, args: argparse.Namespace, timings: Timings, kept: Kept)
 
     from index.embedding.models import load_document_encoder
     from index.ingest.batches import Ingestor
-    from index.ingest.chunking import Chunker
+    from index.ingest.chunking import Chunker, Cut
     from index.store.chunks import ChunkStore
 
     store = ChunkStore(settings.data_dir, backend=settings.store)
-    store.record_model(settings.embedding.model)  # as `newsbot ingest` does
     encoder = load_document_encoder(settings.embedding)
     counting = Tokenizer.from_str(encoder.tokenizer.to_str())
     counting.no_truncation()
     counting.no_padding()
     max_tokens = min(settings.chunking.max_tokens, encoder.window)
-    chunker = Chunker(encoder.tokenizer, max_tokens, settings.chunking.overlap_tokens)
+    cut = Cut(max_tokens, settings.chunking.overlap_tokens)
+    store.record_model(settings.embedding.model, cut)  # as `newsbot ingest` does
+    chunker = Chunker(encoder.tokenizer, max_tokens, cut.overlap_tokens)
     chunk = timings.wrap("chunk", chunker.chunk)
 
     def chunk_and_keep(article: Any) -> Any:

@@ -6,6 +6,7 @@ NewsbotError          anything the user can fix; the message says what and how
 ├── EmptyIndexError   nothing has been ingested yet
 ├── ModelError        the embedding model can't be loaded
 ├── ModelMismatchError  the index was built with another embedding model
+├── ChunkingMismatchError  the index was cut into chunks differently than the config says
 ├── StoreUnavailableError  the Chroma server can't be reached (names host:port)
 └── FetchError        a web page or feed can't be fetched or used (one line per URL)
     └── UnsafeURLError  the URL points at a private or local address, or isn't http(s)
@@ -34,6 +35,10 @@ class ModelError(NewsbotError):
 
 class ModelMismatchError(NewsbotError):
     """The index was built with another embedding model than the config names."""
+
+
+class ChunkingMismatchError(NewsbotError):
+    """The index was cut into chunks of another size or overlap than the config says."""
 
 
 class FetchError(NewsbotError):

@@ -177,6 +177,62 @@ def test_an_index_from_before_models_were_recorded_is_checked_by_dimension(
     assert same.returncode == 0 and "[1]" in same.stdout
 
 
+NEW_ARTICLE = (
+    "Title: Harbour ferry returns\nDate: 2023-03-02\n\n"
+    "The electric ferry returned to Quillmouth harbour on Thursday after repairs. "
+    "The council said the crossing will run every hour from Monday.\n"
+)
+
+
+@pytest.mark.parametrize("recorded", [True, False], ids=["recorded", "from-before-recording"])
+def test_an_index_refuses_articles_cut_another_way(
+    workdir: Path, tmp_path: Path, recorded: bool
+) -> None:
+    from index.store.chunks import ChunkStore
+
+    index = tmp_path / "index"
+    shutil.copytree(workdir / "data", index)
+    if not recorded:  # as an index built before newsbot recorded the cut
+        store = ChunkStore(index)
+        kept = {k: v for k, v in store.metadata().items() if k != "chunking"}
+        store.collection.modify(metadata=kept)
+        assert store.cut() is None
+    (tmp_path / "overlap24.yaml").write_text("chunking:\n  overlap_tokens: 24\n")
+    (tmp_path / "ferry.txt").write_text(NEW_ARTICLE)
+
+    refused = run_newsbot(
+        "ingest", "ferry.txt", "--config", "overlap24.yaml", "--data-dir", str(index), cwd=tmp_path
+    )
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        f"newsbot: the index in {index}/chroma was cut into chunks of 256 word pieces "
+        "overlapping 48, but the config says 256 word pieces overlapping 24; set "
+        "chunking.max_tokens and overlap_tokens back to 256 and 48, or ingest into a fresh "
+        "data_dir to cut every article anew"
+    )
+    stats = run_newsbot("stats", "--data-dir", str(index), cwd=tmp_path)
+    assert "articles:   1" in stats.stdout  # nothing of the refused ingest was written
+    asked = run_newsbot(
+        "ask",
+        "What did Shalom cite?",
+        "--config",
+        "overlap24.yaml",
+        "--data-dir",
+        str(index),
+        cwd=tmp_path,
+    )
+    assert asked.returncode == 0 and "[1]" in asked.stdout  # reading needs no cut
+
+    added = run_newsbot("ingest", "ferry.txt", "--data-dir", str(index), cwd=tmp_path)
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.startswith("1 new")
+    fresh = run_newsbot(
+        "ingest", "ferry.txt", "--config", "overlap24.yaml", "--data-dir", "fresh", cwd=tmp_path
+    )
+    assert fresh.returncode == 0, fresh.stderr
+    assert str(ChunkStore(tmp_path / "fresh").cut()) == "256/24"
+
+
 def test_ingest_with_a_bad_file_keeps_the_good_ones(tmp_path: Path) -> None:
     (tmp_path / "good.md").write_text("# Good story\n\nA perfectly good story. It ingests.")
     (tmp_path / "bad.jsonl").write_text('{"text": "fine line"}\n{oops}\n')

@@ -27,6 +27,32 @@ _JOIN_SLACK = 4  # word pieces can merge differently across sentence joins
 
 
 @dataclass(frozen=True)
+class Cut:
+    """How articles are cut: at most `max_tokens` word pieces a chunk, `overlap_tokens`
+    of them repeated from the chunk before."""
+
+    max_tokens: int
+    overlap_tokens: int
+
+    def __str__(self) -> str:
+        return f"{self.max_tokens}/{self.overlap_tokens}"
+
+    def describe(self) -> str:
+        """The cut in words, for messages."""
+        return f"{self.max_tokens} word pieces overlapping {self.overlap_tokens}"
+
+    @classmethod
+    def parse(cls, text: str) -> "Cut":
+        """The cut `str()` wrote."""
+        size, overlap = text.split("/")
+        return cls(int(size), int(overlap))
+
+
+# how every index was cut before newsbot recorded its cut (the defaults of then)
+UNRECORDED_CUT = Cut(256, 48)
+
+
+@dataclass(frozen=True)
 class Chunk:
     """A run of sentences from one article, with its exact offsets."""
 

@@ -51,7 +51,7 @@ def migrate_to_server(config: IndexConfig, server: StoreSettings) -> MigrationRe
         target = ChunkStore(config.data_dir, backend=server)
         model = source.embedding_model() or config.embedding.model
         if not target.check_model(model, lambda: _vector_size(source)):
-            target.record_model(model)
+            target.record_model(model, source.cut())
         report = migrate(source, target)
         sync_lexical(target)
     return report

@@ -2,9 +2,10 @@
 `remove_article`.
 
 Both hold the data directory's write lock, and both leave a complete index behind:
-ingest checks (and, for a new index, records) the embedding model before it embeds a
-chunk, and after any change, even an interrupted one, the BM25 index is rebuilt from
-the chunks in Chroma and the generation marker moved, so running readers notice.
+ingest checks (and, for a new index, records) the embedding model and the cut (chunk
+size and overlap, so two cuts never mix in one index) before it embeds a chunk, and
+after any change, even an interrupted one, the BM25 index is rebuilt from the chunks in
+Chroma and the generation marker moved, so running readers notice.
 
 The write lock lives in the local data directory, so it only keeps writers on this
 machine apart. With a Chroma server, run one ingest at a time (docs/scaling.md): chunk
@@ -37,17 +38,20 @@ def ingest_paths(
     """Ingest files and folders (and articles already loaded) into the configured index."""
     from index.embedding.models import load_document_encoder
     from index.ingest.batches import Ingestor
-    from index.ingest.chunking import Chunker
+    from index.ingest.chunking import UNRECORDED_CUT, Chunker, Cut
     from index.store.bm25 import lexical_dir
 
     with write_lock(config.data_dir, config.ingest.lock_timeout_s):
         store = ChunkStore(config.data_dir, backend=config.store)
         model = config.embedding.model
         encoder = functools.cache(lambda: load_document_encoder(config.embedding))
+        window = encoder().window
+        cut = Cut(min(config.chunking.max_tokens, window), config.chunking.overlap_tokens)
+        old = Cut(min(UNRECORDED_CUT.max_tokens, window), UNRECORDED_CUT.overlap_tokens)
         if not store.check_model(model, lambda: len(encoder().embeddings.embed_query("probe"))):
-            store.record_model(model)
-        max_tokens = min(config.chunking.max_tokens, encoder().window)
-        chunker = Chunker(encoder().tokenizer, max_tokens, config.chunking.overlap_tokens)
+            store.record_model(model, cut)
+        store.check_cut(cut, unrecorded=old)
+        chunker = Chunker(encoder().tokenizer, cut.max_tokens, cut.overlap_tokens)
         ingestor = Ingestor(
             store,
             encoder(),

@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from index.errors import EmptyIndexError, ModelMismatchError
-from index.ingest.chunking import EMBED_FORMAT
+from index.errors import ChunkingMismatchError, EmptyIndexError, ModelMismatchError
+from index.ingest.chunking import EMBED_FORMAT, Cut
 from index.settings import StoreSettings
 from index.store.client import location, make_client, reachable, with_retries
 from index.store.locking import ensure_writable
@@ -36,6 +36,7 @@ _CONFIGURATION: Any = {"hnsw": {"space": "cosine"}}
 _PAGE = 5000
 _MODEL_KEY = "embedding_model"
 _FORMAT_KEY = "embed_format"  # the embedded-text format a new index started with
+_CUT_KEY = "chunking"  # how a new index cuts articles: a `Cut` as "256/48"
 
 
 class ChunkStore:
@@ -169,6 +170,26 @@ class ChunkStore:
         value = self.metadata().get(_MODEL_KEY)
         return str(value) if value else None
 
+    def cut(self) -> Cut | None:
+        """How the index records its articles were cut; None if it records none."""
+        value = self.metadata().get(_CUT_KEY)
+        return Cut.parse(str(value)) if value else None
+
+    def check_cut(self, cut: Cut, unrecorded: Cut) -> None:
+        """Refuse to add chunks cut otherwise than the index's own (never mix two cuts).
+
+        An index that records no cut but holds chunks was built before newsbot recorded
+        it, with the chunking defaults of then: `unrecorded`.
+        """
+        cut_with = self.cut() or (unrecorded if self.count() else None)
+        if cut_with is not None and cut_with != cut:
+            raise ChunkingMismatchError(
+                f"the index in {self.location} was cut into chunks of {cut_with.describe()}, "
+                f"but the config says {cut.describe()}; set chunking.max_tokens and "
+                f"overlap_tokens back to {cut_with.max_tokens} and {cut_with.overlap_tokens}, "
+                "or ingest into a fresh data_dir to cut every article anew"
+            )
+
     def check_model(self, model: str, vector_size: Callable[[], int]) -> bool:
         """Refuse an index embedded with another model than `model`; whether one is recorded.
 
@@ -195,9 +216,11 @@ class ChunkStore:
             )
         return False
 
-    def record_model(self, model: str) -> None:
-        """Record the model (and, for a new index, the embedded-text format) for readers."""
+    def record_model(self, model: str, cut: Cut | None) -> None:
+        """Record the model and the cut (and, for a new index, the embedded-text format)."""
         values: dict[str, Any] = {_MODEL_KEY: model}
+        if cut is not None:
+            values[_CUT_KEY] = str(cut)
         if self.count() == 0:
             values[_FORMAT_KEY] = EMBED_FORMAT
         self._set_metadata("recording the embedding model", **values)
