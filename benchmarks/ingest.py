@@ -396,6 +396,9 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--repeat", type=int, default=1, help="--compare rounds, interleaved; medians"
     )
+    parser.add_argument(
+        "--whole", action="store_true", help="--compare the whole processes only (no breakdown)"
+    )
     parser.add_argument("--probe", action="store_true", help="encoder and writer probes")
     parser.add_argument(
         "--probe-articles", type=int, default=40, help="articles the probes chunk (first N)"

@@ -48,7 +48,11 @@ def compare(args: argparse.Namespace, scratch: Path, articles: Path) -> None:
         where.mkdir()
         runs["tutorial"].append(_tutorial(articles, model_dir, where))
         runs["newsbot"].append(_console(articles, args.config, where))
-        runs["in-process"].append(_in_process(articles, args, where))
+        if not args.whole:
+            runs["in-process"].append(_in_process(articles, args, where))
+    if args.whole:
+        print_table("ingest: LangChain tutorial vs newsbot, whole processes", _whole(runs))
+        return
     print_table("ingest: LangChain tutorial vs newsbot", _rows(args, articles, model_dir, runs))
     for round_, run in enumerate(runs["in-process"]):
         print(f"\nin-process run, round {round_ + 1} of {args.repeat}:", end="")
@@ -236,6 +240,19 @@ def _rows(
         )
     )
     return rows
+
+
+def _whole(runs: dict[str, list[dict[str, Any]]]) -> list[Row]:
+    """`--whole`: the whole-process rows alone."""
+    tut, bot = runs["tutorial"], runs["newsbot"]
+    loads = [f"{r['load']:.1f}" for pair in zip(tut, bot, strict=True) for r in pair]
+    return [
+        ("load average at each start", ", ".join(loads) + " (tutorial, newsbot, ...)"),
+        ("", _cells("tutorial", "newsbot", "newsbot/tutorial")),
+        *_measure("whole process s", [r["wall_s"] for r in tut], [r["wall_s"] for r in bot]),
+        *_measure("  CPU s (user+sys)", [r["cpu_s"] for r in tut], [r["cpu_s"] for r in bot]),
+        ("chunks", _cells(str(tut[-1]["chunks"]), str(bot[-1]["chunks"]))),
+    ]
 
 
 def _median_of(values: list[float]) -> str:
