@@ -184,17 +184,21 @@ NEW_ARTICLE = (
 )
 
 
-@pytest.mark.parametrize("recorded", [True, False], ids=["recorded", "from-before-recording"])
+@pytest.mark.parametrize(
+    "unrecorded",
+    [(), ("chunking",), ("chunking", "embedding_model")],
+    ids=["recorded", "from-before-cuts-were-recorded", "from-before-models-were-recorded"],
+)
 def test_an_index_refuses_articles_cut_another_way(
-    workdir: Path, tmp_path: Path, recorded: bool
+    workdir: Path, tmp_path: Path, unrecorded: tuple[str, ...]
 ) -> None:
     from index.store.chunks import ChunkStore
 
     index = tmp_path / "index"
     shutil.copytree(workdir / "data", index)
-    if not recorded:  # as an index built before newsbot recorded the cut
+    if unrecorded:  # as an index built before newsbot recorded these
         store = ChunkStore(index)
-        kept = {k: v for k, v in store.metadata().items() if k != "chunking"}
+        kept = {k: v for k, v in store.metadata().items() if k not in unrecorded}
         store.collection.modify(metadata=kept)
         assert store.cut() is None
     (tmp_path / "overlap24.yaml").write_text("chunking:\n  overlap_tokens: 24\n")

@@ -45,12 +45,13 @@ def ingest_paths(
         store = ChunkStore(config.data_dir, backend=config.store)
         model = config.embedding.model
         encoder = functools.cache(lambda: load_document_encoder(config.embedding))
+        recorded = store.check_model(model, lambda: len(encoder().embeddings.embed_query("probe")))
         window = encoder().window
         cut = Cut(min(config.chunking.max_tokens, window), config.chunking.overlap_tokens)
         old = Cut(min(UNRECORDED_CUT.max_tokens, window), UNRECORDED_CUT.overlap_tokens)
-        if not store.check_model(model, lambda: len(encoder().embeddings.embed_query("probe"))):
+        store.check_cut(cut, unrecorded=old)  # before recording: an old index records none
+        if not recorded:
             store.record_model(model, cut)
-        store.check_cut(cut, unrecorded=old)
         chunker = Chunker(encoder().tokenizer, cut.max_tokens, cut.overlap_tokens)
         ingestor = Ingestor(
             store,
