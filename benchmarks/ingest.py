@@ -147,7 +147,7 @@ def build(settings: Any, args: argparse.Namespace, timings: Timings, kept: Kept)
 
     from index.embedding.models import load_document_encoder
     from index.ingest.batches import Ingestor
-    from index.ingest.chunking import Chunker, Cut
+    from index.ingest.chunking import Chunker, cut_to_use
     from index.store.chunks import ChunkStore
 
     store = ChunkStore(settings.data_dir, backend=settings.store)
@@ -155,8 +155,9 @@ def build(settings: Any, args: argparse.Namespace, timings: Timings, kept: Kept)
     counting = Tokenizer.from_str(encoder.tokenizer.to_str())
     counting.no_truncation()
     counting.no_padding()
-    max_tokens = min(settings.chunking.max_tokens, encoder.window)
-    cut = Cut(max_tokens, settings.chunking.overlap_tokens)
+    given = settings.chunking
+    cut = cut_to_use(given.max_tokens, given.overlap_tokens, None, encoder.window)  # a new index
+    max_tokens = cut.max_tokens
     store.record_model(settings.embedding.model, cut)  # as `newsbot ingest` does
     chunker = Chunker(encoder.tokenizer, max_tokens, cut.overlap_tokens)
     chunk = timings.wrap("chunk", chunker.chunk)
@@ -205,7 +206,7 @@ def run(args: argparse.Namespace, scratch: Path) -> tuple[list[tuple[str, str]],
         store = p.ingestor.store
         chunks_before = store.count()
         state_before = (p.encoder.tokenizer.truncation, p.encoder.tokenizer.padding)
-        baseline = Baseline(p, articles_path, settings.chunking.overlap_tokens, args)
+        baseline = Baseline(p, articles_path, p.ingestor.chunker.overlap_tokens, args)
         baseline.measure(0)
 
         load_before = os.getloadavg()[0]

@@ -251,4 +251,4 @@ def _read_yaml(path: Path, required: bool = False) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path}: expected a mapping of sections at the top level")
-    return data
+    return {key: value for key, value in data.items() if value is not None}  # all keys commented

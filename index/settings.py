@@ -26,14 +26,20 @@ class EmbeddingSettings(Section):
 
 
 class ChunkingSettings(Section):
-    """How articles are cut into chunks, measured in the embedder's word pieces."""
+    """How articles are cut into chunks, measured in the embedder's word pieces.
 
-    max_tokens: int = Field(256, ge=32, le=8192)
-    overlap_tokens: int = Field(48, ge=0)
+    A value left out means the index's own (the cut it records) or, for a new index,
+    the default (`index.ingest.chunking.DEFAULT_CUT`); a value given must match the
+    index's own, so two cuts never mix in one index.
+    """
+
+    max_tokens: int | None = Field(None, ge=32, le=8192)
+    overlap_tokens: int | None = Field(None, ge=0)
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> "ChunkingSettings":
-        if self.overlap_tokens >= self.max_tokens // 2:
+        size, overlap = self.max_tokens, self.overlap_tokens
+        if size is not None and overlap is not None and overlap >= size // 2:
             raise ValueError("overlap_tokens must be less than half of max_tokens")
         return self
 

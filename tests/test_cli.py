@@ -210,9 +210,9 @@ def test_an_index_refuses_articles_cut_another_way(
     assert refused.returncode == 1
     assert refused.stderr.strip() == (
         f"newsbot: the index in {index}/chroma was cut into chunks of 256 word pieces "
-        "overlapping 48, but the config says 256 word pieces overlapping 24; set "
-        "chunking.max_tokens and overlap_tokens back to 256 and 48, or ingest into a fresh "
-        "data_dir to cut every article anew"
+        "overlapping 48, but the config says 256 word pieces overlapping 24; leave "
+        "chunking.max_tokens and overlap_tokens out of the config to keep the index's own "
+        "cut, or ingest into a fresh data_dir to cut every article anew"
     )
     stats = run_newsbot("stats", "--data-dir", str(index), cwd=tmp_path)
     assert "articles:   1" in stats.stdout  # nothing of the refused ingest was written
@@ -234,6 +234,12 @@ def test_an_index_refuses_articles_cut_another_way(
         "ingest", "ferry.txt", "--config", "overlap24.yaml", "--data-dir", "fresh", cwd=tmp_path
     )
     assert fresh.returncode == 0, fresh.stderr
+    assert str(ChunkStore(tmp_path / "fresh").cut()) == "256/24"
+    # a config that names no cut keeps the index's own, whatever the default
+    (tmp_path / "ferry.txt").write_text(NEW_ARTICLE.replace("every hour", "twice an hour"))
+    kept = run_newsbot("ingest", "ferry.txt", "--data-dir", "fresh", cwd=tmp_path)
+    assert kept.returncode == 0, kept.stderr
+    assert kept.stdout.startswith("0 new, 1 updated")
     assert str(ChunkStore(tmp_path / "fresh").cut()) == "256/24"
 
 

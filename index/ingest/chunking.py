@@ -52,6 +52,23 @@ class Cut:
 UNRECORDED_CUT = Cut(256, 48)
 
 
+# how a new index cuts articles, unless the config says otherwise
+DEFAULT_CUT = Cut(256, 48)
+
+
+def cut_to_use(
+    max_tokens: int | None, overlap_tokens: int | None, own: Cut | None, window: int
+) -> Cut:
+    """The cut an ingest uses: each value the config gives, else the index's own (`own`),
+    else the default. No chunk exceeds the model's `window`, and an overlap not given
+    stays under half a chunk."""
+    base = own or DEFAULT_CUT
+    size = min(base.max_tokens if max_tokens is None else max_tokens, window)
+    if overlap_tokens is None:
+        overlap_tokens = min(base.overlap_tokens, size // 2 - 1)
+    return Cut(size, overlap_tokens)
+
+
 @dataclass(frozen=True)
 class Chunk:
     """A run of sentences from one article, with its exact offsets."""

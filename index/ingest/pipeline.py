@@ -38,7 +38,7 @@ def ingest_paths(
     """Ingest files and folders (and articles already loaded) into the configured index."""
     from index.embedding.models import load_document_encoder
     from index.ingest.batches import Ingestor
-    from index.ingest.chunking import UNRECORDED_CUT, Chunker, Cut
+    from index.ingest.chunking import UNRECORDED_CUT, Chunker, Cut, cut_to_use
     from index.store.bm25 import lexical_dir
 
     with write_lock(config.data_dir, config.ingest.lock_timeout_s):
@@ -47,8 +47,10 @@ def ingest_paths(
         encoder = functools.cache(lambda: load_document_encoder(config.embedding))
         recorded = store.check_model(model, lambda: len(encoder().embeddings.embed_query("probe")))
         window = encoder().window
-        cut = Cut(min(config.chunking.max_tokens, window), config.chunking.overlap_tokens)
         old = Cut(min(UNRECORDED_CUT.max_tokens, window), UNRECORDED_CUT.overlap_tokens)
+        chunking = config.chunking
+        own = store.cut(unrecorded=old)
+        cut = cut_to_use(chunking.max_tokens, chunking.overlap_tokens, own, window)
         store.check_cut(cut, unrecorded=old)  # before recording: an old index records none
         if not recorded:
             store.record_model(model, cut)

@@ -170,24 +170,26 @@ class ChunkStore:
         value = self.metadata().get(_MODEL_KEY)
         return str(value) if value else None
 
-    def cut(self) -> Cut | None:
-        """How the index records its articles were cut; None if it records none."""
-        value = self.metadata().get(_CUT_KEY)
-        return Cut.parse(str(value)) if value else None
-
-    def check_cut(self, cut: Cut, unrecorded: Cut) -> None:
-        """Refuse to add chunks cut otherwise than the index's own (never mix two cuts).
+    def cut(self, unrecorded: Cut | None = None) -> Cut | None:
+        """How the index's articles were cut, as it records; None if it records none.
 
         An index that records no cut but holds chunks was built before newsbot recorded
-        it, with the chunking defaults of then: `unrecorded`.
+        it, with the chunking defaults of then: `unrecorded`, when given.
         """
-        cut_with = self.cut() or (unrecorded if self.count() else None)
+        value = self.metadata().get(_CUT_KEY)
+        if value:
+            return Cut.parse(str(value))
+        return unrecorded if unrecorded is not None and self.count() else None
+
+    def check_cut(self, cut: Cut, unrecorded: Cut) -> None:
+        """Refuse to add chunks cut otherwise than the index's own (never mix two cuts)."""
+        cut_with = self.cut(unrecorded)
         if cut_with is not None and cut_with != cut:
             raise ChunkingMismatchError(
                 f"the index in {self.location} was cut into chunks of {cut_with.describe()}, "
-                f"but the config says {cut.describe()}; set chunking.max_tokens and "
-                f"overlap_tokens back to {cut_with.max_tokens} and {cut_with.overlap_tokens}, "
-                "or ingest into a fresh data_dir to cut every article anew"
+                f"but the config says {cut.describe()}; leave chunking.max_tokens and "
+                "overlap_tokens out of the config to keep the index's own cut, or ingest "
+                "into a fresh data_dir to cut every article anew"
             )
 
     def check_model(self, model: str, vector_size: Callable[[], int]) -> bool:
