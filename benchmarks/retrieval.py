@@ -371,10 +371,10 @@ def _fingerprint(path: Path) -> str:
 
 
 def _fingerprint_settings(settings: Any) -> str:
-    from index.ingest.chunking import EMBED_FORMAT
+    from index.ingest.chunking import DEFAULT_CUT, EMBED_FORMAT
 
     raw = settings.embedding.model_dump_json() + settings.chunking.model_dump_json()
-    raw += f"embed_format {EMBED_FORMAT}"
+    raw += f"default_cut {DEFAULT_CUT} embed_format {EMBED_FORMAT}"
     return hashlib.sha1(raw.encode()).hexdigest()[:8]
 
 

@@ -89,6 +89,7 @@ def test_articles_stats_and_remove(workdir: Path, tmp_path: Path) -> None:
     stats = run_newsbot("stats", "--data-dir", "data", cwd=workdir)
     assert "articles:   1" in stats.stdout
     assert "model:      sentence-transformers/all-MiniLM-L6-v2" in stats.stdout
+    assert "cut:        256 word pieces overlapping 24" in stats.stdout
 
     copy = tmp_path / "copy.txt"
     copy.write_text("A removable story\n\nThis story exists to be removed. It is short.")
@@ -185,32 +186,32 @@ NEW_ARTICLE = (
 
 
 @pytest.mark.parametrize(
-    "unrecorded",
-    [(), ("chunking",), ("chunking", "embedding_model")],
+    ("unrecorded", "own", "other"),
+    [((), 24, 48), (("chunking",), 48, 24), (("chunking", "embedding_model"), 48, 24)],
     ids=["recorded", "from-before-cuts-were-recorded", "from-before-models-were-recorded"],
 )
 def test_an_index_refuses_articles_cut_another_way(
-    workdir: Path, tmp_path: Path, unrecorded: tuple[str, ...]
+    workdir: Path, tmp_path: Path, unrecorded: tuple[str, ...], own: int, other: int
 ) -> None:
     from index.store.chunks import ChunkStore
 
     index = tmp_path / "index"
-    shutil.copytree(workdir / "data", index)
-    if unrecorded:  # as an index built before newsbot recorded these
+    shutil.copytree(workdir / "data", index)  # cut by today's default, 256/24
+    if unrecorded:  # as an index built before newsbot recorded these (cut 256/48 then)
         store = ChunkStore(index)
         kept = {k: v for k, v in store.metadata().items() if k not in unrecorded}
         store.collection.modify(metadata=kept)
         assert store.cut() is None
-    (tmp_path / "overlap24.yaml").write_text("chunking:\n  overlap_tokens: 24\n")
+    (tmp_path / "other.yaml").write_text(f"chunking:\n  overlap_tokens: {other}\n")
     (tmp_path / "ferry.txt").write_text(NEW_ARTICLE)
 
     refused = run_newsbot(
-        "ingest", "ferry.txt", "--config", "overlap24.yaml", "--data-dir", str(index), cwd=tmp_path
+        "ingest", "ferry.txt", "--config", "other.yaml", "--data-dir", str(index), cwd=tmp_path
     )
     assert refused.returncode == 1
     assert refused.stderr.strip() == (
         f"newsbot: the index in {index}/chroma was cut into chunks of 256 word pieces "
-        "overlapping 48, but the config says 256 word pieces overlapping 24; leave "
+        f"overlapping {own}, but the config says 256 word pieces overlapping {other}; leave "
         "chunking.max_tokens and overlap_tokens out of the config to keep the index's own "
         "cut, or ingest into a fresh data_dir to cut every article anew"
     )
@@ -220,27 +221,27 @@ def test_an_index_refuses_articles_cut_another_way(
         "ask",
         "What did Shalom cite?",
         "--config",
-        "overlap24.yaml",
+        "other.yaml",
         "--data-dir",
         str(index),
         cwd=tmp_path,
     )
     assert asked.returncode == 0 and "[1]" in asked.stdout  # reading needs no cut
 
+    # a config that names no cut keeps the index's own, whatever the default
     added = run_newsbot("ingest", "ferry.txt", "--data-dir", str(index), cwd=tmp_path)
     assert added.returncode == 0, added.stderr
     assert added.stdout.startswith("1 new")
     fresh = run_newsbot(
-        "ingest", "ferry.txt", "--config", "overlap24.yaml", "--data-dir", "fresh", cwd=tmp_path
+        "ingest", "ferry.txt", "--config", "other.yaml", "--data-dir", "fresh", cwd=tmp_path
     )
     assert fresh.returncode == 0, fresh.stderr
-    assert str(ChunkStore(tmp_path / "fresh").cut()) == "256/24"
-    # a config that names no cut keeps the index's own, whatever the default
+    assert str(ChunkStore(tmp_path / "fresh").cut()) == f"256/{other}"
     (tmp_path / "ferry.txt").write_text(NEW_ARTICLE.replace("every hour", "twice an hour"))
     kept = run_newsbot("ingest", "ferry.txt", "--data-dir", "fresh", cwd=tmp_path)
     assert kept.returncode == 0, kept.stderr
     assert kept.stdout.startswith("0 new, 1 updated")
-    assert str(ChunkStore(tmp_path / "fresh").cut()) == "256/24"
+    assert str(ChunkStore(tmp_path / "fresh").cut()) == f"256/{other}"
 
 
 def test_ingest_with_a_bad_file_keeps_the_good_ones(tmp_path: Path) -> None:

@@ -67,7 +67,7 @@ def remove(settings: Settings, article_id: str) -> None:
 @click.command()
 @with_settings
 def stats(settings: Settings) -> None:
-    """Show article and chunk counts, the date range, the model and the store location."""
+    """Show article and chunk counts, the date range, the model, the cut and the store."""
     from index.store.catalog import index_stats
 
     s = index_stats(settings)
@@ -76,6 +76,8 @@ def stats(settings: Settings) -> None:
     if s.first_date:
         click.echo(f"dates:      {s.first_date[:10]} to {s.last_date and s.last_date[:10]}")
     click.echo(f"model:      {s.model}")
+    if s.cut:
+        click.echo(f"cut:        {s.cut}")
     click.echo(f"store:      {s.location}")
 
 

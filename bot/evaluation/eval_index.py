@@ -62,13 +62,14 @@ def prepare_index(settings: Settings, corpus: Path, progress: Any = None) -> flo
 
 
 def _index_stamp(settings: Settings, corpus: Path) -> dict[str, Any]:
-    from index.ingest.chunking import EMBED_FORMAT
+    from index.ingest.chunking import DEFAULT_CUT, EMBED_FORMAT
 
     return {
         "corpus": str(corpus),
         "sha256": hashlib.sha256(corpus.read_bytes()).hexdigest(),
         "model": settings.embedding.model,
         "chunking": settings.chunking.model_dump(),
+        "default_cut": str(DEFAULT_CUT),  # what a value left out means for a new index
         "embed_format": EMBED_FORMAT,
     }
 

@@ -16,6 +16,7 @@ class IndexStats:
     first_date: str | None
     last_date: str | None
     model: str
+    cut: str | None  # how its articles were cut, as recorded ("256 word pieces overlapping 48")
     location: str
 
 
@@ -25,8 +26,9 @@ def newest_first(store: ChunkStore) -> list[StoredArticle]:
 
 
 def stats_of(store: ChunkStore, configured_model: str) -> IndexStats:
-    """Counts, date range, model (the recorded one, else the configured) and location."""
+    """Counts, date range, model (the recorded one, else the configured), cut and location."""
     articles = store.articles()
+    cut = store.cut()
     dates = sorted(a.date for a in articles.values() if a.date)
     return IndexStats(
         articles=len(articles),
@@ -34,6 +36,7 @@ def stats_of(store: ChunkStore, configured_model: str) -> IndexStats:
         first_date=dates[0] if dates else None,
         last_date=dates[-1] if dates else None,
         model=store.embedding_model() or configured_model,
+        cut=cut.describe() if cut else None,
         location=store.location,
     )
 
