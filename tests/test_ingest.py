@@ -122,3 +122,36 @@ def test_unwritable_data_dir_is_named(tmp_path: Path) -> None:
         ensure_writable(blocker / "data")
     assert str(blocker / "data") in str(err.value)
     assert "--data-dir" in str(err.value)
+
+
+def test_an_interrupted_ingest_keeps_what_it_embedded(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from index.ingest.chunking import Chunker
+    from index.ingest.pipeline import ingest_paths
+    from index.store.bm25 import LexicalIndex, lexical_dir
+
+    for n in range(3):
+        (tmp_path / f"story{n}.txt").write_text(
+            f"Harbour story {n}\n\nThe harbour of town {n} reopened on Friday after repairs."
+        )
+    cut = Chunker.chunk
+    cutting: list[str] = []
+
+    def interrupted_at_the_third(self: Chunker, article):  # type: ignore[no-untyped-def]
+        cutting.append(article.id)
+        if len(cutting) == 3:  # Ctrl-C while the third article is cut (injected here)
+            raise KeyboardInterrupt
+        return cut(self, article)
+
+    monkeypatch.setattr(Chunker, "chunk", interrupted_at_the_third)
+    one_chunk_batches = settings.model_copy(
+        update={"ingest": settings.ingest.model_copy(update={"batch_chunks": 1})}
+    )
+    files = [tmp_path / f"story{n}.txt" for n in range(3)]
+    with pytest.raises(KeyboardInterrupt):
+        ingest_paths(one_chunk_batches, files)
+    store = ChunkStore(settings.data_dir)
+    assert sorted(store.articles()) == ["story0", "story1"]  # both embedded ones are stored
+    saved = LexicalIndex.load(lexical_dir(store))  # BM25 was synced after the interruption
+    assert saved is not None and sorted(saved.ids) == store.chunk_ids()

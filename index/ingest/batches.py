@@ -13,7 +13,7 @@ import itertools
 import logging
 import time
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
@@ -129,16 +129,24 @@ class Ingestor:
         given = (_with_publisher(article) for article in articles)
         loaded = itertools.chain(self._load(files, report), given)
         chunked = (self._chunk(article) for article in plan.changed(loaded))
+        # A batch is written while the next one is embedded (torch leaves the GIL), never
+        # while the next one is cut: cutting is Python and would fight the writer for it.
+        pending: tuple[list[_Item], list[list[float]], list[str]] | None = None
         with ThreadPoolExecutor(1, thread_name_prefix="chunk-writer") as writer:
-            last_write: Future[None] | None = None
-            for batch, starting in _batches(chunked, self.encode_batch, self.progress):
-                vectors = self._embed([item.chunk.embed_text for item in batch])
-                if last_write:
-                    last_write.result()
-                last_write = writer.submit(self._write, batch, vectors, starting, plan.replaced)
-                report.chunks += len(batch)
-            if last_write:
-                last_write.result()
+            try:
+                for batch, starting in _batches(chunked, self.encode_batch, self.progress):
+                    last_write = (
+                        writer.submit(self._write, *pending, plan.replaced) if pending else None
+                    )
+                    pending = None
+                    vectors = self._embed([item.chunk.embed_text for item in batch])
+                    if last_write:
+                        last_write.result()
+                    pending = batch, vectors, starting
+                    report.chunks += len(batch)
+            finally:  # also when interrupted: what was embedded is kept
+                if pending:
+                    self._write(*pending, plan.replaced)
         report.seconds = time.perf_counter() - started
         return report
 
