@@ -155,8 +155,7 @@ def build(settings: Any, args: argparse.Namespace, timings: Timings, kept: Kept)
     counting = Tokenizer.from_str(encoder.tokenizer.to_str())
     counting.no_truncation()
     counting.no_padding()
-    given = settings.chunking
-    cut = cut_to_use(given.max_tokens, given.overlap_tokens, None, encoder.window)  # a new index
+    cut = cut_to_use(settings.chunking, None, encoder.window)  # as for a new index
     max_tokens = cut.max_tokens
     store.record_model(settings.embedding.model, cut)  # as `newsbot ingest` does
     chunker = Chunker(encoder.tokenizer, max_tokens, cut.overlap_tokens)

@@ -72,9 +72,7 @@ def probe(args: argparse.Namespace, scratch: Path, path: Path) -> list[tuple[str
     counting = Tokenizer.from_str(encoder.tokenizer.to_str())
     max_bytes = int(settings.ingest.max_file_mb * 1_000_000)
     articles = [a for a in load_file(path, max_bytes) if isinstance(a, Article)]
-    given = settings.chunking
-    cut = cut_to_use(given.max_tokens, given.overlap_tokens, None, encoder.window)
-    overlap = cut.overlap_tokens
+    overlap = cut_to_use(settings.chunking, None, encoder.window).overlap_tokens
     cuts = {size: Corpus(articles, counting, size, overlap * size // 256) for size in (128, 256)}
     group = settings.ingest.batch_chunks
     first = _encode(model, cuts[256].texts[:64], 64)  # the model's first call after loading

@@ -8,6 +8,7 @@ from index.articles import Article
 from index.embedding.models import DocumentEncoder
 from index.ingest.chunking import DEFAULT_CUT, Chunker, Cut, cut_to_use
 from index.ingest.loaders import load_file
+from index.settings import ChunkingSettings
 
 
 def sample_article() -> Article:
@@ -90,10 +91,12 @@ def test_chunks_without_words_are_dropped(encoder: DocumentEncoder) -> None:
 
 
 def test_the_cut_is_the_configs_then_the_indexs_own_then_the_default() -> None:
-    own = Cut(200, 20)
-    assert cut_to_use(None, None, own, window=256) == own
-    assert cut_to_use(None, 30, own, window=256) == Cut(200, 30)  # then refused as a mix
-    assert cut_to_use(None, None, None, window=256) == DEFAULT_CUT
+    unset, own = ChunkingSettings(), Cut(200, 20)
+    assert cut_to_use(unset, own, window=256) == own
+    overlap_30 = ChunkingSettings(overlap_tokens=30)
+    assert cut_to_use(overlap_30, own, window=256) == Cut(200, 30)  # then refused as a mix
+    assert cut_to_use(unset, None, window=256) == DEFAULT_CUT
     # a model with a smaller window caps the chunk; an overlap not given stays under half
-    assert cut_to_use(None, None, None, window=64) == Cut(64, min(DEFAULT_CUT.overlap_tokens, 31))
-    assert cut_to_use(512, 10, None, window=256) == Cut(256, 10)
+    assert cut_to_use(unset, None, window=64) == Cut(64, min(DEFAULT_CUT.overlap_tokens, 31))
+    given = ChunkingSettings(max_tokens=512, overlap_tokens=10)
+    assert cut_to_use(given, None, window=256) == Cut(256, 10)

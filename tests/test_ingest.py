@@ -135,14 +135,14 @@ def test_an_interrupted_ingest_keeps_what_it_embedded(
         (tmp_path / f"story{n}.txt").write_text(
             f"Harbour story {n}\n\nThe harbour of town {n} reopened on Friday after repairs."
         )
-    cut = Chunker.chunk
+    chunk_article = Chunker.chunk
     cutting: list[str] = []
 
     def interrupted_at_the_third(self: Chunker, article):  # type: ignore[no-untyped-def]
         cutting.append(article.id)
         if len(cutting) == 3:  # Ctrl-C while the third article is cut (injected here)
             raise KeyboardInterrupt
-        return cut(self, article)
+        return chunk_article(self, article)
 
     monkeypatch.setattr(Chunker, "chunk", interrupted_at_the_third)
     one_chunk_batches = settings.model_copy(

@@ -21,6 +21,8 @@ from index.sentences import Span, sentence_spans
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
+    from index.settings import ChunkingSettings
+
 EMBED_FORMAT = 2  # the version of the embedded text (context_prefix); eval rebuilds on change
 _SPECIAL_TOKENS = 2  # [CLS] and [SEP], added by the model around every text
 _JOIN_SLACK = 4  # word pieces can merge differently across sentence joins
@@ -57,17 +59,16 @@ UNRECORDED_CUT = Cut(256, 48)
 DEFAULT_CUT = Cut(256, 24)
 
 
-def cut_to_use(
-    max_tokens: int | None, overlap_tokens: int | None, own: Cut | None, window: int
-) -> Cut:
+def cut_to_use(given: "ChunkingSettings", own: Cut | None, window: int) -> Cut:
     """The cut an ingest uses: each value the config gives, else the index's own (`own`),
     else the default. No chunk exceeds the model's `window`, and an overlap not given
     stays under half a chunk."""
     base = own or DEFAULT_CUT
-    size = min(base.max_tokens if max_tokens is None else max_tokens, window)
-    if overlap_tokens is None:
-        overlap_tokens = min(base.overlap_tokens, size // 2 - 1)
-    return Cut(size, overlap_tokens)
+    size = min(base.max_tokens if given.max_tokens is None else given.max_tokens, window)
+    overlap = given.overlap_tokens
+    if overlap is None:
+        overlap = min(base.overlap_tokens, size // 2 - 1)
+    return Cut(size, overlap)
 
 
 @dataclass(frozen=True)

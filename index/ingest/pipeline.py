@@ -48,9 +48,7 @@ def ingest_paths(
         recorded = store.check_model(model, lambda: len(encoder().embeddings.embed_query("probe")))
         window = encoder().window
         old = Cut(min(UNRECORDED_CUT.max_tokens, window), UNRECORDED_CUT.overlap_tokens)
-        chunking = config.chunking
-        own = store.cut(unrecorded=old)
-        cut = cut_to_use(chunking.max_tokens, chunking.overlap_tokens, own, window)
+        cut = cut_to_use(config.chunking, store.cut(unrecorded=old), window)
         store.check_cut(cut, unrecorded=old)  # before recording: an old index records none
         if not recorded:
             store.record_model(model, cut)
