@@ -10,11 +10,13 @@ from bot.llm.grounding import Grounding
 
 
 class Quote(BaseModel):
-    """One sentence quoted from an article: `snippet` is exactly `article.text[start:end]`."""
+    """One sentence quoted from an article: `snippet` is exactly `article.text[start:end]`,
+    or, for `part` "title", the article's title (`start`/`end` then index the title)."""
 
     snippet: str
     start: int
     end: int
+    part: Literal["text", "title"] = "text"
 
 
 class Citation(BaseModel):
@@ -93,6 +95,11 @@ class Answer(BaseModel):
     confidence: float | None = None
     closest: ClosestArticle | None = None
     dates: str = Field(default="", exclude=True)  # the dated() lines ending `text`, if any
+
+    @property
+    def body(self) -> str:
+        """The answer without the dated() lines: what it says, not when its sources are from."""
+        return self.text.removesuffix(self.dates).rstrip() if self.dates else self.text
 
 
 NOT_FOUND = "The indexed articles don't answer this."

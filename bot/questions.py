@@ -9,6 +9,7 @@ turn is `is_follow_up`'s decision.
 
 import re
 
+from index.mentions import name_words
 from index.terms import STOP_WORDS, terms, words
 
 ASK_SOMETHING = "What would you like to know? Ask me about something in the news."
@@ -23,7 +24,6 @@ PERSONAL_PRONOUNS = re.compile(
 )
 _OTHER_PRONOUNS = re.compile(r"\b(it|its|this|that|these|those|there|the same)\b", re.I)
 _CONTINUATIONS = re.compile(r"^\s*(and|but|also|so|what about|how about|what else)\b", re.I)
-_CAPITALISED = re.compile(r"[^\W\d_][^\W_]*")
 _MIN_OWN_TERMS = 2  # fewer content words than this: a follow-up
 _ENOUGH_TERMS = 3  # this many content words carry their own subject, even with "it"
 _MAX_WORD = 30  # longer "words" ("xxxx…") are not words
@@ -46,22 +46,16 @@ def _is_word(term: str) -> bool:
     return term.isdigit() or (len(term) <= _MAX_WORD and len(set(term)) > 1)
 
 
-def names(question: str) -> list[str]:
-    """Capitalised words after the first that are not stop words: the question's names."""
-    found = _CAPITALISED.findall(question)[1:]
-    return [w for w in found if w[0].isupper() and w.lower() not in STOP_WORDS]
-
-
 def clarification(question: str, has_previous_turn: bool) -> str | None:
     """A short reply for a message that can't be searched for, or None for a question."""
     real_words = [w for w in words(question) if w in STOP_WORDS or _is_word(w)]
     own = own_terms(question)
     if not real_words or (not own and not has_previous_turn):
         return ASK_SOMETHING
-    topicless = bool(own) and own <= _TOPICLESS and not names(question)
+    topicless = bool(own) and own <= _TOPICLESS and not name_words(question)
     if topicless and (not has_previous_turn or _NEWS_WORDS & set(real_words)):
         return WHICH_TOPIC
-    if not has_previous_turn and not names(question):
+    if not has_previous_turn and not name_words(question):
         pronoun = PERSONAL_PRONOUNS.search(question)
         if pronoun:
             return WHO_IS_MEANT.format(pronoun=pronoun.group(0))
@@ -81,5 +75,5 @@ def is_follow_up(question: str) -> bool:
     if len(own) < _MIN_OWN_TERMS:
         return True
     if _OTHER_PRONOUNS.search(question):
-        return not names(question) and len(own) < _ENOUGH_TERMS
+        return not name_words(question) and len(own) < _ENOUGH_TERMS
     return False

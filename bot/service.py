@@ -1,18 +1,29 @@
 """The answering service every front end uses: one LCEL chain, built once from settings.
 
-{standalone question, time scope} ─► hybrid retriever ─► extractive answerer ─► Answer
+    {question, standalone, scope, k} ─► retrieve ─► rerank ─► answer ─► text…, Answer
+
+- *retrieve*: the hybrid retriever's best `retrieval.rerank_pool` chunks (or k, if more);
+- *rerank*: the answer model reorders them and keeps the best k (`bot.answerers.rerank`);
+- *answer*: the extractive answerer, or the LLM with its grounding check, streaming the
+  model's text and ending with the final `Answer`.
+
+Asking, chatting, streaming (CLI and Telegram) and eval all run this chain; `retrieve`
+runs its first two steps, `find`.
 """
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
 
-from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
+from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
+from langchain_core.runnables import RunnablePassthrough as Passthrough
 
 from bot.answer import Answer, dated
 from bot.answerers.extractive import ExtractiveAnswerer
+from bot.answerers.reader import load_reader
+from bot.answerers.rerank import Reranker
 from bot.config import Settings
 from bot.conversation import Conversation
 from index.embedding.models import load_query_embeddings
@@ -24,6 +35,8 @@ from index.store.chunks import ChunkStore, open_existing
 from index.store.schema import StoredArticle
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from langchain_core.documents import Document
     from langchain_core.retrievers import BaseRetriever
 
@@ -33,30 +46,46 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def build_chain(
+def build_find(
     retriever: "BaseRetriever",
-    answerer: "Answerer",
+    reranker: Reranker,
     guard: Callable[[], AbstractContextManager[Any]] = nullcontext,
 ) -> Runnable:
-    """retriever | answerer, as one LCEL runnable from {standalone, scope} to Answer.
+    """retrieve | rerank: {standalone, scope, k} to the k best chunks.
 
     Retrieval runs inside `guard()`, which turns "store unreachable" into a
-    StoreUnavailableError (the answerer's own network errors are left alone).
+    StoreUnavailableError.
     """
 
-    def retrieve_in_guard(x: dict[str, Any]) -> list["Document"]:
+    def retrieve(x: dict[str, Any]) -> list["Document"]:
         with guard():
-            return retriever.invoke(x["standalone"], scope=x["scope"])
+            pool = max(x["k"], reranker.pool)
+            return retriever.invoke(x["standalone"], scope=x["scope"], k=pool)
 
-    retrieve: Runnable = RunnableLambda(retrieve_in_guard)
-    answer: Runnable = RunnableLambda(lambda x: answerer.answer(x["standalone"], x["chunks"]))
-    return RunnablePassthrough.assign(chunks=retrieve) | answer
+    def rerank(x: dict[str, Any]) -> list["Document"]:
+        return reranker.rerank(x["standalone"], x["chunks"], x["k"])
+
+    return Passthrough.assign(chunks=RunnableLambda(retrieve)) | Passthrough.assign(
+        chunks=RunnableLambda(rerank)
+    )
+
+
+def build_chain(find: Runnable, answerer: "Answerer") -> Runnable:
+    """find | answer: {question, standalone, scope, k} to the answer's stream."""
+
+    def answer(inputs: Iterator[dict[str, Any]]) -> Iterator[str | Answer]:
+        x: Any = None
+        for part in inputs:  # Passthrough.assign streams its keys in parts
+            x = part if x is None else x + part
+        yield from answerer.stream(x["standalone"], x["chunks"])
+
+    return find | RunnableGenerator(answer)
 
 
 class Answerer(Protocol):
     """Either answerer: extractive, or generative with its grounding check."""
 
-    def answer(self, question: str, chunks: Sequence["Document"]) -> Answer: ...
+    def stream(self, question: str, chunks: "Sequence[Document]") -> Iterator[str | Answer]: ...
 
 
 class AnsweringService:
@@ -76,18 +105,18 @@ class AnsweringService:
             store, embeddings, settings.store.refresh_s, with_lexical=bool(r.lexical_weight)
         )
         self.retriever = make_retriever(self.live, embeddings, r.k, r.fetch_k, weights)
+        reader = load_reader()
         self.extractive = ExtractiveAnswerer(
-            settings.retrieval.min_score,
-            settings.answer.min_evidence,
-            settings.answer.max_sentences,
-            embeddings,
+            reader, r.min_score, settings.answer.min_evidence, settings.answer.max_sentences
         )
         self.generative: GenerativeAnswerer | None = None
         self.condenser: Condenser | None = None
         if self.mode == "llm":
             self.generative, self.condenser = _generative(settings, self.extractive)
         self.answerer: Answerer = self.generative or self.extractive
-        self.chain = build_chain(self.retriever, self.answerer, store.reach)
+        self.reranker = Reranker(reader, r.rerank_pool)
+        self.find = build_find(self.retriever, self.reranker, store.reach)
+        self.chain = build_chain(self.find, self.answerer)
 
     def reopen_index(self) -> None:
         """Make articles ingested since the service opened answerable, without a restart.
@@ -122,16 +151,11 @@ class AnsweringService:
 
         Without a scope, the question is asked as of today: nearer articles rank higher.
         """
-        self._require_articles()
-        standalone = self._standalone(question, conversation)
-        scope = scope or TimeScope(as_of=date.today())
-        answer: Answer = dated(
-            self.chain.invoke({"question": question, "standalone": standalone, "scope": scope}),
-            scope.as_of,
-        )
-        if conversation is not None:
-            conversation.add(question, standalone, answer)
-        return answer
+        final = None
+        for item in self.stream(question, conversation, scope):
+            final = item
+        assert isinstance(final, Answer)  # the chain always ends with the Answer
+        return final
 
     def stream(
         self,
@@ -146,17 +170,12 @@ class AnsweringService:
         self._require_articles()
         standalone = self._standalone(question, conversation)
         scope = scope or TimeScope(as_of=date.today())
-        with self.store.reach():
-            chunks = self.retriever.invoke(standalone, scope=scope)
+        inputs = {"question": question, "standalone": standalone, "scope": scope}
         final: Answer | None = None
-        if self.generative is None:
-            final = dated(self.extractive.answer(standalone, chunks), scope.as_of)
-            yield final
-        else:
-            for item in self.generative.stream(standalone, chunks):
-                if isinstance(item, Answer):
-                    final = item = dated(item, scope.as_of)
-                yield item
+        for item in self.chain.stream({**inputs, "k": self.settings.retrieval.k}):
+            if isinstance(item, Answer):
+                final = item = dated(item, scope.as_of)
+            yield item
         if conversation is not None and final is not None:
             conversation.add(question, standalone, final)
 
@@ -172,14 +191,12 @@ class AnsweringService:
     ) -> list["Document"]:
         """The best k chunks for a question, as the answerer sees them (as of today by default)."""
         self._require_articles()
-        with self.store.reach():
-            return self.retriever.invoke(
-                question, scope=scope or TimeScope(as_of=date.today()), k=k
-            )
-
-    def answer(self, question: str, chunks: list["Document"]) -> Answer:
-        """Answer from chunks already retrieved (as `ask` does after retrieving)."""
-        return self.answerer.answer(question, chunks)
+        scope = scope or TimeScope(as_of=date.today())
+        found = self.find.invoke(
+            {"question": question, "standalone": question, "scope": scope, "k": k}
+        )
+        chunks: list[Document] = found["chunks"]
+        return chunks
 
     def _require_articles(self) -> None:
         if self._has_articles:  # once seen, don't pay for a count on every question

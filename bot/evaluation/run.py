@@ -95,7 +95,7 @@ class Outcome:
         """
         if not self.query.answers:
             return None
-        return not self.answer.abstained and contains_answer(self.answer.text, self.query.answers)
+        return not self.answer.abstained and contains_answer(self.answer.body, self.query.answers)
 
     def as_detail(self) -> dict[str, Any]:
         """The `--details` line: the question, the answer and its citations, and the checks."""
@@ -161,13 +161,12 @@ def evaluate(
     """
     outcomes: list[Outcome] = []
     latencies: list[float] = []
-    answer_k = service.settings.retrieval.k
     for query in queries:
         scope = TimeScope(as_of=query.as_of if use_dates else None)
         started = time.perf_counter()
-        chunks = service.retrieve(query.question, k=max(CHUNKS_PER_QUERY, answer_k), scope=scope)
-        answer = service.answer(query.question, chunks[:answer_k])
+        answer = service.ask(query.question, scope=scope)
         latencies.append((time.perf_counter() - started) * 1000)
+        chunks = service.retrieve(query.question, k=CHUNKS_PER_QUERY, scope=scope)
         ranked = list(dict.fromkeys(c.metadata["article_id"] for c in chunks))
         outcomes.append(Outcome(query, ranked, answer, withheld))
         if on_answer:

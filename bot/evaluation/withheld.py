@@ -59,4 +59,4 @@ def verdict(answer: Answer, question: Query) -> Verdict:
     """Right if the answer still holds a gold answer string, abstained, or else wrong."""
     if answer.abstained:
         return "abstained"
-    return "right" if contains_answer(answer.text, question.answers) else "wrong"
+    return "right" if contains_answer(answer.body, question.answers) else "wrong"

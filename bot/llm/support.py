@@ -11,8 +11,8 @@ from collections import Counter
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 
-from bot import mentions
 from bot.llm.markers import MARKER
+from index import mentions
 from index.sentences import sentence_spans
 from index.terms import stem, terms
 
