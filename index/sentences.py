@@ -12,6 +12,7 @@ mended where news style fools it, and split where the extractor glued pieces tog
   "We're …") is split after the credit.
 """
 
+import calendar
 import re
 
 from sentencex import segment
@@ -25,9 +26,9 @@ _TITLES = frozenset(
     "pvt rev fr msgr hon pres supt det insp atty st ste mt ft jr sr messrs vs v".split()
 )
 # Ones that don't end a sentence when a number follows ("No. 2", "Dec. 1", "Fig. 3").
-_BEFORE_NUMBER = frozenset(
-    "no nos vol pp fig art sec ch ed jan feb mar apr jun jul aug sep sept oct nov dec".split()
-)
+_BEFORE_NUMBER = frozenset("no nos vol pp fig art sec ch ed sept".split()) | {
+    m.lower() for m in calendar.month_abbr[1:] if m != "May"  # "May" is no abbreviation
+}
 # Patterns the extractive answerer shares: a lowercase start that is no brand name
 # ("s red-carpet", not "iPhone"), and the agencies of photo credits ("…/AFP/Getty Images").
 LOWERCASE_START = r"[a-z](?![a-z]*[A-Z])"

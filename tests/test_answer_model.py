@@ -48,6 +48,16 @@ ARTICLES = [
         "conservative holdouts switched to voting present. "
         "He received 216 votes to 212 for Hakeem Jeffries.",
     },
+    {
+        "doc_id": "oscars-night",
+        "title": "Everything Everywhere All at Once wins best picture at the Oscars",
+        "date": "2023-03-13",
+        "source": "Screen Weekly",
+        "text": "The ceremony at the Dolby Theatre in Los Angeles ran for more than three "
+        "hours on Sunday night. "
+        "The film's two directors thanked their parents from the stage. "
+        "Jimmy Kimmel hosted the show for the third time.",
+    },
 ]
 
 
@@ -123,3 +133,12 @@ def test_the_model_loads_offline_and_without_torch(data_dir: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     assert "216" in done.stdout
     assert done.stdout.splitlines()[-1] == "reader: CPUExecutionProvider torch: False"
+
+
+def test_a_title_that_answers_is_cited_as_the_headline(data_dir: Path) -> None:
+    answer = ask(data_dir, "Which film won best picture at the Oscars?")
+    assert not answer["abstained"], answer["text"]
+    assert "Everything Everywhere All at Once" in answer["text"]
+    first = answer["citations"][0]
+    assert first["article_id"] == "oscars-night"
+    assert first["quotes"][0]["part"] == "title"

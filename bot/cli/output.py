@@ -99,6 +99,7 @@ def print_sources(answer: Answer) -> None:
             f"[{c.n}] {c.title}" + (f" ({details})" if details else "") + f"  id={c.article_id}"
         )
         for quote in c.quoted():
-            click.echo(f'    "{quote.snippet}"')
+            if quote.part == "text":  # a quoted title is the line above
+                click.echo(f'    "{quote.snippet}"')
         if c.url:
             click.echo(f"    {c.url}")

@@ -18,9 +18,10 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-_MONTH = (
-    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+# A month, named in full or cut to its first three letters ("Sept" too).
+_MONTH = "|".join(
+    rf"{name[:3]}t?(?:{name[4:]})?" if name == "september" else rf"{name[:3]}(?:{name[3:]})?"
+    for name in (m.lower() for m in calendar.month_name[1:])
 )
 _WEEKDAY = r"monday|tuesday|wednesday|thursday|friday|saturday|sunday"
 _UNIT = r"day|week|weekend|month|year"
