@@ -4,7 +4,7 @@ service.py       the answering service every front end uses (one LCEL chain)
 answer.py        Answer and Citation, what every front end shows
 conversation.py  a chat's recent turns and the follow-up heuristic
 config.py        config.yaml, NEWSBOT_* variables and flags, validated once
-answerers/       the answer model, reranking and the extractive answerer
+answerers/       the extractive answerer
 llm/             the LLM answerer, its grounding check, chat models and prompts
 evaluation/      `newsbot eval`
 cli/             the command line; telegram/  the Telegram bot

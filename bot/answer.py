@@ -10,21 +10,18 @@ from bot.llm.grounding import Grounding
 
 
 class Quote(BaseModel):
-    """One sentence quoted from an article: `snippet` is exactly `article.text[start:end]`,
-    or, for `part` "title", the article's title (`start`/`end` then index the title)."""
+    """One sentence quoted from an article: `snippet` is exactly `article.text[start:end]`."""
 
     snippet: str
     start: int
     end: int
-    part: Literal["text", "title"] = "text"
 
 
 class Citation(BaseModel):
     """One cited article: `snippet` is exactly `article.text[start:end]`.
 
     `quotes` holds every sentence the answer quotes from the article, in the article's
-    order (a quoted title first); the first sentence of the text is also `snippet`,
-    `start` and `end`, or the title, when only the title is quoted.
+    order; the first is also `snippet`, `start` and `end`.
     """
 
     n: int
@@ -51,7 +48,7 @@ def cite(n: int, meta: Mapping[str, Any], snippet: str, start: int, end: int) ->
 
 def cite_quotes(n: int, meta: Mapping[str, Any], quotes: Sequence[Quote]) -> Citation:
     """A citation of an article (by a chunk's stored metadata) quoting each of `quotes`."""
-    first = next((q for q in quotes if q.part == "text"), quotes[0])
+    first = quotes[0]
     return Citation(
         n=n,
         article_id=meta["article_id"],

@@ -41,7 +41,6 @@ class RetrievalSettings(Section):
     """How many chunks to retrieve, and when evidence is too weak to answer."""
 
     k: int = Field(6, ge=1, le=100)
-    rerank_pool: int = Field(12, ge=1, le=100)
     min_score: float = Field(0.2, ge=-1.0, le=1.0)
     fetch_k: int = Field(40, ge=1, le=1000)
     lexical_weight: float = Field(0.2, ge=0.0, le=10.0)

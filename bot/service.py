@@ -1,14 +1,13 @@
 """The answering service every front end uses: one LCEL chain, built once from settings.
 
-    {question, standalone, scope, k} ─► retrieve ─► rerank ─► answer ─► text…, Answer
+    {question, standalone, scope, k} ─► retrieve ─► answer ─► text…, Answer
 
-- *retrieve*: the hybrid retriever's best `retrieval.rerank_pool` chunks (or k, if more);
-- *rerank*: the answer model reorders them and keeps the best k (`bot.answerers.rerank`);
+- *retrieve*: the hybrid retriever's best k chunks (`find`);
 - *answer*: the extractive answerer, or the LLM with its grounding check, streaming the
   model's text and ending with the final `Answer`.
 
 Asking, chatting, streaming (CLI and Telegram) and eval all run this chain; `retrieve`
-runs its first two steps, `find`.
+runs its first step.
 """
 
 import logging
@@ -22,8 +21,6 @@ from langchain_core.runnables import RunnablePassthrough as Passthrough
 
 from bot.answer import Answer, dated
 from bot.answerers.extractive import ExtractiveAnswerer
-from bot.answerers.reader import load_reader
-from bot.answerers.rerank import Reranker
 from bot.config import Settings
 from bot.conversation import Conversation
 from index.embedding.models import load_query_embeddings
@@ -47,27 +44,19 @@ log = logging.getLogger(__name__)
 
 
 def build_find(
-    retriever: "BaseRetriever",
-    reranker: Reranker,
-    guard: Callable[[], AbstractContextManager[Any]] = nullcontext,
+    retriever: "BaseRetriever", guard: Callable[[], AbstractContextManager[Any]] = nullcontext
 ) -> Runnable:
-    """retrieve | rerank: {standalone, scope, k} to the k best chunks.
+    """retrieve: {standalone, scope, k} to the same with the k best `chunks`.
 
     Retrieval runs inside `guard()`, which turns "store unreachable" into a
-    StoreUnavailableError.
+    StoreUnavailableError (the answerer's own network errors are left alone).
     """
 
     def retrieve(x: dict[str, Any]) -> list["Document"]:
         with guard():
-            pool = max(x["k"], reranker.pool)
-            return retriever.invoke(x["standalone"], scope=x["scope"], k=pool)
+            return retriever.invoke(x["standalone"], scope=x["scope"], k=x["k"])
 
-    def rerank(x: dict[str, Any]) -> list["Document"]:
-        return reranker.rerank(x["standalone"], x["chunks"], x["k"])
-
-    return Passthrough.assign(chunks=RunnableLambda(retrieve)) | Passthrough.assign(
-        chunks=RunnableLambda(rerank)
-    )
+    return Passthrough.assign(chunks=RunnableLambda(retrieve))
 
 
 def build_chain(find: Runnable, answerer: "Answerer") -> Runnable:
@@ -105,17 +94,15 @@ class AnsweringService:
             store, embeddings, settings.store.refresh_s, with_lexical=bool(r.lexical_weight)
         )
         self.retriever = make_retriever(self.live, embeddings, r.k, r.fetch_k, weights)
-        reader = load_reader()
         self.extractive = ExtractiveAnswerer(
-            reader, r.min_score, settings.answer.min_evidence, settings.answer.max_sentences
+            r.min_score, settings.answer.min_evidence, settings.answer.max_sentences, embeddings
         )
         self.generative: GenerativeAnswerer | None = None
         self.condenser: Condenser | None = None
         if self.mode == "llm":
             self.generative, self.condenser = _generative(settings, self.extractive)
         self.answerer: Answerer = self.generative or self.extractive
-        self.reranker = Reranker(reader, r.rerank_pool)
-        self.find = build_find(self.retriever, self.reranker, store.reach)
+        self.find = build_find(self.retriever, store.reach)
         self.chain = build_chain(self.find, self.answerer)
 
     def reopen_index(self) -> None:

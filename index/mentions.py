@@ -1,23 +1,63 @@
-"""What a text mentions that an answer can get wrong: names, numbers and quoted words.
+"""What a text mentions that an answer can get wrong: names, numbers, dates and quoted words.
 
-The grounding check requires an LLM answer's names, numbers and quotes to appear in
-the sources it cites; questions and answers find their names here.
+Both answerers use these: the extractive one to prefer a sentence that adds what the
+question asks for (a person for "who", a number for "how many") and keeps the question's
+names; the grounding check to require that an LLM answer's names, numbers and quotes
+appear in the sources it cites. Questions find their names here too (`bot.questions`).
 
 A *name* is a capitalised word that does not open a sentence (so "The" and "However"
 are not names, and neither is a lone name opening a sentence: "Smith said" counts
 "Smith" only when another capitalised word follows, as in "Jane Roe said").
 """
 
+import calendar
 import re
 import unicodedata
+from typing import Literal
 
 from index.terms import STOP_WORDS, stem, words
+
+Expected = Literal["number", "date", "person", "name", "any"]
 
 _CAPITALISED = re.compile(r"[^\W\d_][\w'\u2019.-]*")
 _OPENS_SENTENCE = frozenset('.!?:;"\u201c\u2018([\u2014\u2013')
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_SPELLED_NUMBER = re.compile(
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|twenty|"
+    r"thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?|thousands?|millions?|"
+    r"billions?|trillions?|half|double|twice|triple|quarter)\b",
+    re.I,
+)
+# Month names and their abbreviations ("Sept" too), capitalised as in running text.
+_MONTH = rf"(?:{'|'.join([*calendar.month_name[1:], *calendar.month_abbr[1:], 'Sept'])})\b\.?"
+_DATE = re.compile(
+    rf"{_MONTH}|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"
+    r"|\b(?:1[5-9]|20)\d\d\b|\b(?:yesterday|today|tomorrow|tonight)\b"
+    r"|\b(?:last|next|this) (?:week|month|year|weekend)\b"
+    r"|\b\d+ (?:days?|weeks?|months?|years?) ago\b",
+)
 _QUOTED = re.compile(r"\u201c([^\u201d]{3,})\u201d|\"([^\"]{3,})\"")
+_EXPECTS_NUMBER = re.compile(
+    r"\bhow (?:many|much|long|old|far|big|large|tall|high|often|fast)\b"
+    r"|\b(?:what|which) (?:percentage|percent|share|proportion|number|amount|age|price|"
+    r"sum|fee|rate|total|figure|score)\b|\bby how\b",
+    re.I,
+)
+_EXPECTS_DATE = re.compile(r"\bwhen\b|\b(?:what|which) (?:year|date|day|month|time)\b", re.I)
+_EXPECTS_PERSON = re.compile(r"\bwho(?:m|se)?\b", re.I)
+_EXPECTS_NAME = re.compile(r"\bwhich\b|^\s*name\b", re.I)
 _FOLDED = re.compile(r"[\W_]+")
+_SAID = re.compile(
+    r"\b(?i:what|how|why) (?:did|does|do|has|have|had|is|was) ((?:[A-Z][\w'\u2019.-]* ?){1,4}) ?"
+    r"(?:say|said|tell|told|cite|claim|argue|announce|write|warn|promise|mean|think|"
+    r"describe|call|saying|telling|claiming|arguing|warning)\b"
+)
+_HOW_MANY = re.compile(r"\bhow many ([^\W\d_]+)", re.I)
+_COUNT = re.compile(
+    r"(?:\d[\d,.]*|\b(?:two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|"
+    r"thousands?|millions?)\b)(?: million| billion| thousand)?((?: [^\W\d_]+){1,3})",
+    re.I,
+)
 _POSSESSIVE = re.compile(r"(?<=\w)'s\b")
 _SPELLED = {
     w: str(n)
@@ -94,3 +134,45 @@ def fold(text: str) -> str:
     """Lower-case words separated by single spaces: punctuation and quote styles don't count."""
     normal = unicodedata.normalize("NFKC", text).casefold().replace("\u2019", "'")
     return " ".join(_FOLDED.sub(" ", _POSSESSIVE.sub("", normal)).split())
+
+
+def expected(question: str) -> Expected:
+    """What kind of answer the question asks for."""
+    if _EXPECTS_NUMBER.search(question):
+        return "number"
+    if _EXPECTS_DATE.search(question):
+        return "date"
+    if _EXPECTS_PERSON.search(question):
+        return "person"
+    if _EXPECTS_NAME.search(question):
+        return "name"
+    return "any"
+
+
+def speaker(question: str) -> set[str]:
+    """The stems of whoever a "What did NAME say ..." question asks about (else empty)."""
+    match = _SAID.search(question)
+    return names(f"x {match.group(1)}") if match else set()
+
+
+def counted(question: str) -> str | None:
+    """The stem of what "how many" counts ("How many votes did ..." -> "vote"), if anything."""
+    match = _HOW_MANY.search(question)
+    found = stem(words(match.group(1))) if match else []
+    return found[0] if found else None
+
+
+def counts(sentence: str, thing: str) -> bool:
+    """Whether a number in the sentence counts `thing` (a stem): "216 votes", "12 new buses"."""
+    return any(thing in stem(words(match.group(1))) for match in _COUNT.finditer(sentence))
+
+
+def supplies(kind: Expected, sentence: str, question_names: set[str]) -> bool:
+    """Whether the sentence holds an answer of that kind (a name: one the question lacks)."""
+    if kind == "number":
+        return bool(_NUMBER.search(sentence) or _SPELLED_NUMBER.search(sentence))
+    if kind == "date":
+        return bool(_DATE.search(sentence))
+    if kind in ("person", "name"):
+        return bool(names(sentence) - question_names or _QUOTED.search(sentence))
+    return True

@@ -27,7 +27,9 @@ _TITLES = frozenset(
 )
 # Ones that don't end a sentence when a number follows ("No. 2", "Dec. 1", "Fig. 3").
 _BEFORE_NUMBER = frozenset("no nos vol pp fig art sec ch ed sept".split()) | {
-    m.lower() for m in calendar.month_abbr[1:] if m != "May"  # "May" is no abbreviation
+    m.lower()
+    for m in calendar.month_abbr[1:]
+    if m != "May"  # "May" is no abbreviation
 }
 # Patterns the extractive answerer shares: a lowercase start that is no brand name
 # ("s red-carpet", not "iPhone"), and the agencies of photo credits ("…/AFP/Getty Images").

@@ -1,85 +1,123 @@
-"""The extractive answerer: answer with the retrieved sentences the answer model believes.
+"""The extractive answerer: answer with the retrieved sentences that answer the question.
 
-No language model writes anything. The quotable sentences of the (reranked) chunks,
-and each article's title, are shortlisted by the question's words and read by the
-answer model (`bot.answerers.reader`), which gives each the calibrated chance that it
-holds the answer. The likeliest comes first; another joins it when it is at least
-RUNNER_UP as likely and above `min_evidence`. Each is marked [n] to a citation of its
-article, which quotes every chosen sentence in the article's order. A sentence whose
-subject is only a pronoun ("He won 216 votes.") is quoted after the sentence before it,
-which says who is meant. A title that answers ("Everything Everywhere wins best
-picture") is quoted as the headline.
+No language model is involved. Every quotable sentence of the retrieved chunks is
+pre-ranked by the weighted share of the question's words it contains (rare words weigh
+more) plus half its chunk's score; the best PRE_RANKED are embedded with the query
+encoder and scored by `evidence.likelihoods` (word share, chunk score, the sentence's
+own cosine similarity, whether it supplies what the question asks for and keeps its
+names, whether it only restates the question, ...). The best sentence is the answer; a
+second joins it when at least RUNNER_UP as likely; the best comes first. Each is marked
+[n] to a citation that quotes it exactly: one number per article, quoting each of its
+sentences in the article's order.
 
-It abstains, naming the closest article, when the best chunk's similarity is below
-`min_score` or when even the likeliest sentence's chance is below `min_evidence`. A
-sentence two outlets carry (a wire story) is quoted once, however its punctuation differs.
+Only sentences can be answers: headings, headlines, photo credits, bylines, promo lines,
+questions and fragments (no closing punctuation, or a lowercase start) stay searchable
+but are never quoted. A sentence two outlets carry (a wire story) is quoted once, even
+when their punctuation differs (an em dash in one, an en dash in the other).
+
+It abstains instead of guessing when the best chunk's similarity is below `min_score`,
+or when `evidence.confidence`, the calibrated chance that the answer is right, is below
+`min_evidence`. An abstention names the closest article, marked as not an answer.
 """
 
+import math
 import re
-from collections.abc import Iterator, Sequence
-from dataclasses import replace
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
+import numpy as np
 from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
 
 from bot.answer import Answer, Citation, Quote, abstention, cite_quotes
-from bot.answerers.candidates import Candidate, candidates, normalised, shortlist
-from bot.answerers.reader import Reader
+from bot.answerers import evidence
+from index.mentions import counted, counts, names, speaker, supplies
+from index.sentences import LOWERCASE_START, PHOTO_AGENCIES, sentence_spans
+from index.terms import terms
 
-RUNNER_UP = 0.5  # a second sentence must be at least this share as likely as the best
-PER_CHUNK = 3  # sentences of each chunk the model reads
-READ = 24  # sentences read per question at most
-_PRONOUN_SUBJECT = re.compile(r"(?:He|She|They|His|Her|Their|It|Its)\b")
-_NAMED = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z.'\u2019-]+)+")  # "Kevin McCarthy"
+_CHUNK_WEIGHT = 0.5
+PRE_RANKED = 6  # sentences embedded and scored per question
+EMBEDDED_CHARS = 300  # of each, about 64 word pieces: the cost grows with the longest
+RUNNER_UP = 0.3  # a second sentence must be at least this share as likely as the best
+_ENDS_SENTENCE = re.compile(r"[.!\u2026][\"'\u201d\u2019)\]]*$")
+_NOT_AN_ANSWER = re.compile(
+    rf"^(?:{LOWERCASE_START}"  # a fragment: "s red-carpet …" (but "iPhone …" is fine)
+    r"|[A-Z]\.[,;]"  # the tail of a split initial: "Y., nominated …"
+    r"|[A-Z][A-Z0-9 '\u2019&-]+:)"  # a promo or section label: "LATEST VISUAL EXPLANATIONS: …"
+    rf"|Getty Images|/(?:{PHOTO_AGENCIES})\b|\bAP Photo\b"  # photo credits
+)
+_WORD = re.compile(r"\w+")
+_DECISIVE = frozenset({"person", "number", "date"})  # "which X" answers may be any word
+_REFERS_BACK = re.compile(r"(?:He|She|They|It|His|Her|Their|Its|The|This|That)\b")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence from a retrieved chunk, placed in its article."""
+
+    text: str
+    start: int
+    end: int
+    meta: dict[str, Any]
+    chunk_score: float
+    context: frozenset[str] = frozenset()  # words it is read with: its title, who "he" is
+    score: float = 0.0
 
 
 class ExtractiveAnswerer:
-    """Picks answer sentences from retrieved chunks with the answer model."""
+    """Picks answer sentences from retrieved chunks."""
 
     def __init__(
-        self, reader: Reader, min_score: float, min_evidence: float, max_sentences: int
+        self,
+        min_score: float,
+        min_evidence: float,
+        max_sentences: int,
+        embeddings: Embeddings,
     ) -> None:
-        self.reader = reader
         self.min_score = min_score
         self.min_evidence = min_evidence
         self.max_sentences = max_sentences
+        self.embeddings = embeddings
 
     def answer(self, question: str, chunks: Sequence[Document]) -> Answer:
-        """Answer from the chunks, or abstain when no sentence is likely to answer."""
+        """Answer from the chunks, or abstain when the answer is unlikely to be right."""
         if not chunks or max(_score(c) for c in chunks) < self.min_score:
             return abstention()
-        ranked = self.ranked(question, chunks)
-        if not ranked or ranked[0].score < self.min_evidence:
-            return abstention(chunks[0].metadata)
+        closest = chunks[0].metadata
+        asked = evidence.Question.of(question)
+        said = speaker(question)
+        if said:  # "What did Lavrov say about Iran?": where he speaks of it
+            chunks = [c for c in chunks if asked.names <= _words_of(c)]
+            if not chunks:
+                return abstention(closest)
+        ranked, sure = self._rank(asked, chunks)
+        if said:  # ... in a sentence on Iran (or under a title naming it)
+            topic = asked.names - said
+            ranked = [c for c in ranked if topic <= set(terms(c.text)) | c.context]
+        if not ranked or ranked[0].score < evidence.MIN_LIKELIHOOD or sure < self.min_evidence:
+            return abstention(closest)
         chosen = self._chosen(ranked)
         articles = list(dict.fromkeys(c.meta["article_id"] for c in chosen))
         citations = [
-            _citation(n, [c for c in chosen if c.meta["article_id"] == a])
+            _citation(n, sorted((c for c in chosen if c.meta["article_id"] == a), key=_start))
             for n, a in enumerate(articles, 1)
         ]
-        text = " ".join(f"{_shown(c)} [{articles.index(c.meta['article_id']) + 1}]" for c in chosen)
-        return Answer(text=text, citations=citations, confidence=round(ranked[0].score, 3))
+        text = " ".join(f"{c.text} [{articles.index(c.meta['article_id']) + 1}]" for c in chosen)
+        return Answer(text=text, citations=citations, confidence=round(sure, 3))
 
     def stream(self, question: str, chunks: Sequence[Document]) -> Iterator[Answer]:
         """The answer, as the one item of a stream (the LLM answerer streams text first)."""
         yield self.answer(question, chunks)
 
-    def ranked(self, question: str, chunks: Sequence[Document]) -> list[Candidate]:
-        """The shortlisted candidates with the model's chances as scores, likeliest first."""
-        found = candidates(chunks, titles=True)
-        listed = shortlist(question, found, PER_CHUNK, READ)
-        chances = self.reader.chances(question, [c.text for c in listed])
-        scored = [replace(c, score=float(p)) for c, p in zip(listed, chances, strict=True)]
-        return sorted(scored, key=lambda c: -c.score)
-
     def _chosen(self, ranked: list[Candidate]) -> list[Candidate]:
-        """The best sentence, and the runners-up likely enough, each said once."""
-        best = ranked[0].score
+        """The best sentences, each once however its punctuation differs between outlets."""
         chosen: list[Candidate] = []
         seen: set[str] = set()
         for c in ranked:
-            if len(chosen) == self.max_sentences:
-                break
-            if c.score < max(RUNNER_UP * best, self.min_evidence):
+            if len(chosen) == self.max_sentences or c.score < RUNNER_UP * ranked[0].score:
                 break
             key = normalised(c.text)
             if key not in seen:
@@ -87,36 +125,150 @@ class ExtractiveAnswerer:
                 chosen.append(c)
         return chosen
 
+    def _rank(
+        self, question: evidence.Question, chunks: Sequence[Document]
+    ) -> tuple[list[Candidate], float]:
+        """The best candidates by likelihood, best first, and the answer's confidence."""
+        weighed = self.weigh(question, chunks)
+        if weighed is None:
+            return [], 0.0
+        chances = evidence.likelihoods(weighed.features)
+        sure = evidence.confidence(weighed.confidence_features(chances))
+        scored = [replace(c, score=float(p)) for c, p in zip(weighed.top, chances, strict=True)]
+        return sorted(scored, key=lambda c: -c.score), sure
 
-def _shown(candidate: Candidate) -> str:
-    """The candidate as the answer says it: a headline as such, a bare "He …" after the
-    sentence that names him."""
-    if candidate.is_title:
-        return f"Headline: \u201c{candidate.text}\u201d"
-    named = antecedent(candidate)
-    return f"{named[2]} {candidate.text}" if named else candidate.text
+    def weigh(self, question: evidence.Question, chunks: Sequence[Document]) -> "Weighed | None":
+        """The PRE_RANKED best quotable sentences and their features; None when there are none.
+
+        `benchmarks/calibrate.py` fits the evidence models on exactly these features.
+        """
+        candidates = _supplying(question, [c for c in _candidates(chunks) if quotable(c.text)])
+        if not candidates:
+            return None
+        found = [set(terms(c.text)) | c.context for c in candidates]
+        idf = term_weights(found)
+        overlaps = [overlap(set(question.terms), f, idf) for f in found]
+        order = sorted(
+            range(len(candidates)),
+            key=lambda i: -(overlaps[i] + _CHUNK_WEIGHT * candidates[i].chunk_score),
+        )[: max(PRE_RANKED, self.max_sentences)]
+        top = [candidates[i] for i in order]
+        vectors = self.embeddings.embed_documents([c.text[:EMBEDDED_CHARS] for c in top])
+        features = evidence.sentence_features(
+            question,
+            [c.text for c in top],
+            [overlaps[i] for i in order],
+            [c.chunk_score for c in top],
+            evidence.cosines(self.embeddings.embed_query(question.text), vectors),
+            [c.start == 0 for c in top],
+            [c.context for c in top],
+        )
+        return Weighed(question, top, features, chunks)
 
 
-def antecedent(candidate: Candidate) -> tuple[int, int, str] | None:
-    """The sentence before a pronoun-led candidate, when it names someone."""
-    if candidate.before is None or not _PRONOUN_SUBJECT.match(candidate.text):
-        return None
-    return candidate.before if _NAMED.search(candidate.before[2]) else None
+@dataclass(frozen=True)
+class Weighed:
+    """The best candidate sentences of an answer, with one row of features each."""
+
+    question: evidence.Question
+    top: list[Candidate]
+    features: np.ndarray
+    chunks: Sequence[Document]
+
+    def confidence_features(self, chances: np.ndarray) -> np.ndarray:
+        """The features of the answer's confidence, given each candidate's likelihood."""
+        return evidence.confidence_features(
+            self.question,
+            [f"{c.metadata.get('title', '')}\n{c.page_content}" for c in self.chunks],
+            [_score(c) for c in self.chunks],
+            self.features,
+            chances,
+        )
 
 
-def _citation(n: int, quoted: list[Candidate]) -> Citation:
-    """Citation [n] of one article: the headline first if quoted, then its sentences in
-    the article's order (with the sentence naming who a quoted "He" is)."""
-    quotes: list[Quote] = []
-    for c in sorted(quoted, key=lambda c: (not c.is_title, c.start)):
-        if c.is_title:
-            quotes.append(Quote(snippet=c.text, start=0, end=len(c.text), part="title"))
-            continue
-        if named := antecedent(c):
-            quotes.append(Quote(snippet=named[2], start=named[0], end=named[1]))
-        quotes.append(Quote(snippet=c.text, start=c.start, end=c.end))
-    return cite_quotes(n, quoted[0].meta, quotes)
+def _words_of(chunk: Document) -> set[str]:
+    return set(terms(f"{chunk.metadata.get('title', '')}\n{chunk.page_content}"))
+
+
+def _supplying(question: evidence.Question, candidates: list[Candidate]) -> list[Candidate]:
+    """The candidates that hold the kind of answer the question asks for, if any do.
+
+    "Who is the new speaker?" is answered by a sentence naming someone the question
+    doesn't, never by "The vote on a new speaker took place over four days."; "How many
+    votes ..." by a sentence that counts votes when one does.
+    """
+    if question.expected not in _DECISIVE:
+        return candidates
+    names = set(question.names)
+    supplying = [c for c in candidates if supplies(question.expected, c.text, names)]
+    thing = counted(question.text)
+    counting = [c for c in supplying if counts(c.text, thing)] if thing else []
+    return counting or supplying or candidates
+
+
+def _start(candidate: Candidate) -> int:
+    return candidate.start
 
 
 def _score(chunk: Document) -> float:
     return float(chunk.metadata.get("score", 0.0))
+
+
+def _candidates(chunks: Sequence[Document]) -> list[Candidate]:
+    """Every sentence of every chunk once, with offsets into its article and its context.
+
+    A sentence is read with its article's title ("The Banshees of Inisherin won best
+    comedy" under "Golden Globes: the winners"), and one that opens with a pronoun or
+    "The" with the names of the sentence before it ("He received 216 votes").
+    """
+    seen: set[tuple[str, int]] = set()
+    found: list[Candidate] = []
+    for chunk in chunks:
+        meta = chunk.metadata
+        base = int(meta["start"])
+        title = frozenset(terms(meta.get("title", "")))
+        before = ""
+        for start, end in sentence_spans(chunk.page_content):
+            text = chunk.page_content[start:end]
+            key = (meta["article_id"], base + start)
+            referred = names(before) if _REFERS_BACK.match(text) else set()
+            before = text
+            if key in seen:
+                continue
+            seen.add(key)
+            context = title | referred
+            found.append(Candidate(text, base + start, base + end, meta, _score(chunk), context))
+    return found
+
+
+def _citation(n: int, quoted: list[Candidate]) -> Citation:
+    """Citation [n] of one article, quoting each of its chosen sentences."""
+    quotes = [Quote(snippet=c.text, start=c.start, end=c.end) for c in quoted]
+    return cite_quotes(n, quoted[0].meta, quotes)
+
+
+def quotable(sentence: str) -> bool:
+    """Whether a sentence can be an answer: not a heading, credit, byline, promo or fragment."""
+    return bool(_ENDS_SENTENCE.search(sentence)) and not _NOT_AN_ANSWER.search(sentence)
+
+
+def normalised(sentence: str) -> str:
+    """A sentence reduced to its words, for spotting one sentence in two outlets."""
+    return " ".join(_WORD.findall(unicodedata.normalize("NFKC", sentence).casefold()))
+
+
+def term_weights(documents: Iterable[set[str]]) -> dict[str, float]:
+    """Inverse document frequency of each term over a small set of documents."""
+    docs = list(documents)
+    df = Counter(t for d in docs for t in d)
+    n = len(docs)
+    return {t: math.log(1 + (n + 1) / (c + 0.5)) for t, c in df.items()}
+
+
+def overlap(question: set[str], sentence: set[str], idf: dict[str, float]) -> float:
+    """Weighted share of the question's terms that the sentence contains (0..1)."""
+    if not question:
+        return 0.0
+    top = max(idf.values(), default=1.0)
+    total = sum(idf.get(t, top) for t in question)
+    return sum(idf.get(t, top) for t in question & sentence) / total

@@ -99,7 +99,6 @@ def print_sources(answer: Answer) -> None:
             f"[{c.n}] {c.title}" + (f" ({details})" if details else "") + f"  id={c.article_id}"
         )
         for quote in c.quoted():
-            if quote.part == "text":  # a quoted title is the line above
-                click.echo(f'    "{quote.snippet}"')
+            click.echo(f'    "{quote.snippet}"')
         if c.url:
             click.echo(f"    {c.url}")

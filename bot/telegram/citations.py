@@ -68,8 +68,7 @@ def page_text(citations: list[Citation], page: int) -> tuple[str, str]:
         html_lines.append(f"<i>{escape(details)}</i>")
         plain_lines.append(details)
     room = _SNIPPET_LIMIT  # shared by the quotes; a page shows those that fit
-    quotes = [q for q in c.quoted() if q.part == "text"]  # a quoted title is the heading
-    for i, quote in enumerate(quotes):
+    for i, quote in enumerate(c.quoted()):
         if i and room < _SHORTEST_QUOTE:
             break
         snippet = clip(quote.snippet, room)
