@@ -120,3 +120,21 @@ def test_an_abstention_names_the_closest_article_as_not_an_answer(
     assert shown["abstained"] is True and shown["citations"] == []
     assert shown["text"] == answer.text  # today's date changes nothing: no dated footer
     assert shown["closest"]["title"] == "House elects a speaker after 15 votes"
+
+
+def test_a_sentence_saying_only_he_is_quoted_after_the_one_naming_him(
+    service: AnsweringService,
+) -> None:
+    answer = service.ask("How many votes did the new speaker get?", scope=TimeScope(as_of=None))
+    assert not answer.abstained, answer.text
+    text = answer.text
+    assert text.index("Kevin McCarthy was elected speaker") < text.index("He received 216 votes")
+    assert text.count("Kevin McCarthy was elected speaker") == 1
+    (citation,) = answer.citations
+    quotes = citation.quoted()
+    speaker = next(a for a in ARTICLES if a["doc_id"] == "speaker")["text"]
+    assert [q.snippet.split()[:2] for q in quotes[-2:]] == [
+        ["Kevin", "McCarthy"],
+        ["He", "received"],
+    ]
+    assert all(speaker[q.start : q.end] == q.snippet for q in quotes)

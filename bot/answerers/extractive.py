@@ -52,6 +52,7 @@ _NOT_AN_ANSWER = re.compile(
 _WORD = re.compile(r"\w+")
 _DECISIVE = frozenset({"person", "number", "date"})  # "which X" answers may be any word
 _REFERS_BACK = re.compile(r"(?:He|She|They|It|His|Her|Their|Its|The|This|That)\b")
+_PERSONAL_PRONOUN = re.compile(r"(?:He|She|They|His|Her|Their)\b")
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,19 @@ class Candidate:
     chunk_score: float
     context: frozenset[str] = frozenset()  # words it is read with: its title, who "he" is
     score: float = 0.0
+    named_before: "Quote | None" = None  # the sentence naming who its opening "He" is
+
+
+def _said(candidate: Candidate) -> str:
+    """The candidate as the answer says it: a bare "He …" after the sentence naming him."""
+    named = candidate.named_before
+    return f"{named.snippet} {candidate.text}" if named else candidate.text
+
+
+def _unrepeated(chosen: list[Candidate]) -> list[Candidate]:
+    """The chosen sentences without those already said as another's "who he is"."""
+    said = {(c.meta["article_id"], c.named_before.start) for c in chosen if c.named_before}
+    return [c for c in chosen if (c.meta["article_id"], c.start) not in said]
 
 
 class ExtractiveAnswerer:
@@ -99,13 +113,13 @@ class ExtractiveAnswerer:
             ranked = [c for c in ranked if topic <= set(terms(c.text)) | c.context]
         if not ranked or ranked[0].score < evidence.MIN_LIKELIHOOD or sure < self.min_evidence:
             return abstention(closest)
-        chosen = self._chosen(ranked)
+        chosen = _unrepeated(self._chosen(ranked))
         articles = list(dict.fromkeys(c.meta["article_id"] for c in chosen))
         citations = [
             _citation(n, sorted((c for c in chosen if c.meta["article_id"] == a), key=_start))
             for n, a in enumerate(articles, 1)
         ]
-        text = " ".join(f"{c.text} [{articles.index(c.meta['article_id']) + 1}]" for c in chosen)
+        text = " ".join(f"{_said(c)} [{articles.index(c.meta['article_id']) + 1}]" for c in chosen)
         return Answer(text=text, citations=citations, confidence=round(sure, 3))
 
     def stream(self, question: str, chunks: Sequence[Document]) -> Iterator[Answer]:
@@ -219,7 +233,8 @@ def _candidates(chunks: Sequence[Document]) -> list[Candidate]:
 
     A sentence is read with its article's title ("The Banshees of Inisherin won best
     comedy" under "Golden Globes: the winners"), and one that opens with a pronoun or
-    "The" with the names of the sentence before it ("He received 216 votes").
+    "The" with the names of the sentence before it ("He received 216 votes"). When a
+    personal pronoun is all it says of its subject, it keeps that sentence to quote.
     """
     seen: set[tuple[str, int]] = set()
     found: list[Candidate] = []
@@ -227,24 +242,38 @@ def _candidates(chunks: Sequence[Document]) -> list[Candidate]:
         meta = chunk.metadata
         base = int(meta["start"])
         title = frozenset(terms(meta.get("title", "")))
-        before = ""
+        before: Quote | None = None
         for start, end in sentence_spans(chunk.page_content):
             text = chunk.page_content[start:end]
             key = (meta["article_id"], base + start)
-            referred = names(before) if _REFERS_BACK.match(text) else set()
-            before = text
+            referred = names(before.snippet) if before and _REFERS_BACK.match(text) else set()
+            named = (
+                before
+                if before
+                and referred
+                and _PERSONAL_PRONOUN.match(text)
+                and quotable(before.snippet)
+                else None
+            )
+            before = Quote(snippet=text, start=base + start, end=base + end)
             if key in seen:
                 continue
             seen.add(key)
             context = title | referred
-            found.append(Candidate(text, base + start, base + end, meta, _score(chunk), context))
+            found.append(
+                Candidate(text, base + start, base + end, meta, _score(chunk), context, 0.0, named)
+            )
     return found
 
 
 def _citation(n: int, quoted: list[Candidate]) -> Citation:
-    """Citation [n] of one article, quoting each of its chosen sentences."""
-    quotes = [Quote(snippet=c.text, start=c.start, end=c.end) for c in quoted]
-    return cite_quotes(n, quoted[0].meta, quotes)
+    """Citation [n] of one article, quoting each of its chosen sentences (and the one
+    naming who a quoted "He" is), once each, in the article's order."""
+    quotes = {c.start: Quote(snippet=c.text, start=c.start, end=c.end) for c in quoted}
+    for c in quoted:
+        if c.named_before is not None:
+            quotes.setdefault(c.named_before.start, c.named_before)
+    return cite_quotes(n, quoted[0].meta, [quotes[start] for start in sorted(quotes)])
 
 
 def quotable(sentence: str) -> bool:
