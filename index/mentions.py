@@ -29,7 +29,8 @@ _SPELLED_NUMBER = re.compile(
     re.I,
 )
 # Month names and their abbreviations ("Sept" too), capitalised as in running text.
-_MONTH = rf"(?:{'|'.join([*calendar.month_name[1:], *calendar.month_abbr[1:], 'Sept'])})\b\.?"
+_MONTHS = dict.fromkeys([*calendar.month_name[1:], *calendar.month_abbr[1:], "Sept"])
+_MONTH = rf"(?:{'|'.join(_MONTHS)})\b\.?"
 _DATE = re.compile(
     rf"{_MONTH}|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"
     r"|\b(?:1[5-9]|20)\d\d\b|\b(?:yesterday|today|tomorrow|tonight)\b"

@@ -3,14 +3,16 @@
 
 import json
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
 from harness.newsbot import SAMPLE, run_newsbot
 
-from bot.answer import Answer
+from bot.answer import Answer, Citation, dated
 from bot.evaluation.metrics import contains_answer, hit_at, percentile, reciprocal_rank
 from bot.evaluation.queries import EvalInputError, Query, read_corpus_ids, read_queries
+from bot.evaluation.run import Outcome
 from bot.evaluation.withheld import (
     verdict,
     withheld_doc_ids,
@@ -316,6 +318,25 @@ def test_verdict_on_a_withheld_question() -> None:
     assert verdict(Answer(text="Sesame seeds. [1]"), question) == "right"
     assert verdict(Answer(text="Peanuts. [1]"), question) == "wrong"
     assert verdict(Answer(text="Not found.", abstained=True), question) == "abstained"
+
+
+def test_a_gold_string_only_in_the_dated_footer_is_not_an_answer() -> None:
+    question = replace(labelled(["d1"])[0], answers=["CNN"])
+    cited = Citation(
+        n=1,
+        article_id="d1",
+        title="t",
+        source="CNN",
+        date="2023-01-04",
+        snippet="Peanuts.",
+        score=0.5,
+        start=0,
+        end=8,
+    )
+    answer = dated(Answer(text="Peanuts. [1]", citations=[cited]), date(2023, 1, 5))
+    assert "CNN" in answer.text and answer.body == "Peanuts. [1]"
+    assert verdict(answer, question) == "wrong"
+    assert Outcome(question, ["d1"], answer).contained is False
 
 
 def test_eval_withhold_end_to_end(tmp_path: Path) -> None:

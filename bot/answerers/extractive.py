@@ -261,7 +261,9 @@ def _candidates(chunks: Sequence[Document]) -> list[Candidate]:
             seen.add(key)
             context = title | referred
             found.append(
-                Candidate(text, base + start, base + end, meta, _score(chunk), context, 0.0, named)
+                Candidate(
+                    text, base + start, base + end, meta, _score(chunk), context, named_before=named
+                )
             )
     return found
 
