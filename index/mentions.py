@@ -137,6 +137,16 @@ def fold(text: str) -> str:
     return " ".join(_FOLDED.sub(" ", _POSSESSIVE.sub("", normal)).split())
 
 
+def missing_from(text: str, given: str) -> bool:
+    """Whether the text has a name, number, date or quotation that `given` lacks."""
+    return bool(
+        names(text) - names(given) - set(stem(words(given)))
+        or numbers(text) - numbers(given)
+        or {m.lower() for m in _DATE.findall(text)} - {m.lower() for m in _DATE.findall(given)}
+        or set(quotations(text)) - set(quotations(given))
+    )
+
+
 def expected(question: str) -> Expected:
     """What kind of answer the question asks for."""
     if _EXPECTS_NUMBER.search(question):

@@ -30,11 +30,12 @@ from index.sentences import sentence_spans
 
 GOOD_KEPT = 0.90  # the issue's goal
 # What the grounding check reaches today, held as a floor so it can't slip unnoticed.
-# The goals (no invented answer shown, 90% of good ones kept) are missed: the word,
-# name, number and quote checks can't see a role swapped within one passage ("chaired
-# by" a person the passage names as a member); see the xfail tests below.
-INVENTED_SHOWN_AT_MOST = 11
-GOOD_KEPT_AT_LEAST = 0.87
+# The goals (no invented answer shown, 90% of good ones kept) are missed: a role or
+# figure stated far from its holder, or invented words under the support share, get
+# through, and facts spread over 3+ sentences are refused; see the xfail tests below and
+# benchmarks/grounding.py for the held-out half of this set.
+INVENTED_SHOWN_AT_MOST = 8
+GOOD_KEPT_AT_LEAST = 0.85
 RETRIEVED = 0.95
 _MARKER = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
 

@@ -34,13 +34,17 @@ from bot.cli.output import print_stream
 pytest.importorskip("langchain_openai", reason="the llm extra is not installed")
 
 QUESTION = "What did Shalom cite?"
-# Cites [1] but names a person the source never mentions: the grounding check rejects it.
-INVENTED = "Shalom said that Boris Yeltsin had planned the Dolphinarium bombing himself [1]."
-REJECTED = "Boris Yeltsin"
 FAITHFUL = (
     "Shalom cited the 2001 Dolphinarium nightclub suicide bombing, in which many of the "
     "casualties were young immigrants from Russia [1]."
 )
+# A checked sentence, then one that cites [1] but names a person the source never
+# mentions: the grounding check rejects it, and it is never shown.
+INVENTED = (
+    f"{FAITHFUL} Shalom said that Boris Yeltsin had planned the Dolphinarium bombing "
+    "himself [1]. Lavrov agreed with him [1]."
+)
+REJECTED = "Boris Yeltsin"
 TITLE = "Russian FM welcomes Israeli cooperation on terror"
 ABSTENTION = (
     f"{NOT_FOUND} The closest article, which does not answer it: \u201c{TITLE}\u201d "
@@ -106,6 +110,16 @@ def test_a_rejected_answer_is_replaced_not_followed(
     assert REJECTED not in result.stdout + result.stderr
     assert result.stdout == f"[extractive answer]\n{extractive_output}"
     assert result.stderr.startswith("newsbot: the model's answer was not supported by its sources")
+
+
+def test_json_names_the_failed_check(scripted: ScriptedLLM, config: Path, tmp_path: Path) -> None:
+    scripted.reply = says(INVENTED)
+    answer = json.loads(ask(config, tmp_path, "--json").stdout)
+    assert answer["mode"] == "extractive-fallback"
+    assert answer["grounding"]["supported"] is False
+    assert answer["grounding"]["failed"] == ["name"]
+    assert "name check failed" in answer["notice"]
+    assert REJECTED not in answer["text"]
 
 
 def test_i_dont_know_is_the_abstention_alone(
@@ -232,14 +246,16 @@ def run_on_terminal(*args: str, cwd: Path, timeout: float = 300) -> tuple[str, s
     return received.decode("utf-8", "replace"), stderr.read_text("utf-8")
 
 
-def test_on_a_terminal_the_draft_is_drawn_then_erased(
+def test_on_a_terminal_only_checked_sentences_are_drawn(
     scripted: ScriptedLLM, config: Path, extractive_output: str, tmp_path: Path
 ) -> None:
-    scripted.reply, scripted.delay_s = says(INVENTED), 0.1  # a second of drafting
+    scripted.reply, scripted.delay_s = says(INVENTED), 0.1  # seconds of drafting
     output, stderr = run_on_terminal("ask", QUESTION, "--config", str(config), cwd=tmp_path)
-    assert REJECTED in output  # the draft was shown as it streamed...
     shown = screen(output)
-    assert REJECTED not in "\n".join(shown)  # ...and is gone from the screen
+    opening = "Shalom cited the 2001 Dolphinarium"  # on one line, drawn or printed
+    # the checked first sentence was drawn as it streamed, then erased...
+    assert output.count(opening) > "\n".join(shown).count(opening)
+    assert REJECTED not in output  # ...the invented one was never drawn
     expected = f"[extractive answer]\n{extractive_output}"
     assert shown == [line.rstrip() for line in expected.splitlines()]
     assert stderr.startswith("newsbot: the model's answer was not supported by its sources")

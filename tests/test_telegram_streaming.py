@@ -1,10 +1,13 @@
-"""LLM answers stream into one Telegram message, edited as the text arrives.
+"""LLM answers stream into one Telegram message, sentence by sentence as each passes the check.
 
 The model is the scripted OpenAI-compatible server (harness.llm_server), standing in for
-a capable hosted model, which can't run here: it streams a well-cited answer word by
-word over several seconds, so the bot must show it in several progress edits. Tests also
-script it to invent a name or to say "I don't know.": the streamed message must then be
-edited into the extractive answer or the abstention, leaving one coherent message.
+a capable hosted model, which can't run here: it streams a well-cited answer of three
+sentences word by word over several seconds, so the bot must show it in several
+progress edits, each ending on a checked sentence. Tests also script it to be
+dishonest (a checked sentence, then an invented one) or to say "I don't know.": the
+invented sentence must never appear in any version of the message (the emulator keeps
+every text a message showed), and the message must end as the labelled extractive
+answer or the abstention, one coherent message.
 """
 
 from __future__ import annotations
@@ -27,13 +30,19 @@ pytest.importorskip("langchain_openai", reason="the llm extra is not installed")
 
 USER = 2101
 SHALOM = "What did Shalom cite?"
-ANSWER = (
+SENTENCES = [  # all three from the chunk retrieved first, which the model sees as [1]
     "Shalom cited the 2001 Dolphinarium nightclub suicide bombing, in which many of the "
-    "casualties were young immigrants from Russia [1]."
-)
-WORD_DELAY_S = 0.25  # about 20 words: some five seconds of streaming
+    "casualties were young immigrants from Russia [1].",
+    "Before meeting Lavrov, Shalom said Israel could help because it had gone through the "
+    "same things [1].",
+    "On Sunday, Lavrov and Sharon independently called for an international "
+    "anti-terrorist alliance [1].",
+]
+ANSWER = " ".join(SENTENCES)
+WORD_DELAY_S = 0.1  # about 50 words: some five seconds of streaming
 # Cites [1] but names a person the source never mentions: the grounding check rejects it.
-INVENTED = "Shalom said that Boris Yeltsin had planned the Dolphinarium bombing himself [1]."
+YELTSIN = "Shalom said that Boris Yeltsin had planned the Dolphinarium bombing himself [1]."
+INVENTED = f"{SENTENCES[0]} {YELTSIN} {SENTENCES[1]}"
 IDK = "I don't know."
 ABSTENTION = (
     f"{NOT_FOUND} The closest article, which does not answer it: \u201cRussian FM welcomes "
@@ -85,7 +94,6 @@ def test_llm_answer_streams_into_one_edited_message(
 ) -> None:
     sent = emulator.send_message(SHALOM, user_id=USER)
     first_seen: float | None = None
-    partial: set[str] = set()
     deadline = time.monotonic() + 120
     final: dict[str, Any] | None = None
     while final is None:
@@ -93,7 +101,6 @@ def test_llm_answer_streams_into_one_edited_message(
         replies = [m for m in emulator.bot_messages(USER) if m["message_id"] > sent["message_id"]]
         if replies and first_seen is None:
             first_seen = time.monotonic()
-        partial.update(m["text"] for m in replies if not buttons(m))
         final = next((m for m in replies if buttons(m)), None)
         time.sleep(0.05)
     assert first_seen is not None
@@ -105,10 +112,12 @@ def test_llm_answer_streams_into_one_edited_message(
     assert "typing" in emulator.chat_actions(USER)
     answers = [m for m in emulator.bot_messages(USER) if m["message_id"] > sent["message_id"]]
     assert len(answers) == 1  # streamed into one message, not resent
-    # the growing text was seen: several partial states, each a prefix of the answer
-    assert len(partial) >= 2 and all(ANSWER.startswith(p.rstrip("…").strip()) for p in partial)
+    # every version of the message before the final one was whole checked sentences
+    drafts = emulator.shown_texts(USER)[:-1]
+    whole = {" ".join(SENTENCES[:n]) for n in range(1, len(SENTENCES))}
+    assert drafts and set(drafts) <= whole, drafts
     edits = api_calls(emulator)
-    assert 2 <= edits <= 1 + elapsed / EDIT_EVERY_S + 1, (edits, elapsed)  # progress, then final
+    assert 1 <= edits <= 1 + elapsed / EDIT_EVERY_S + 1, (edits, elapsed)  # progress, then final
 
 
 def replies(emulator: TelegramEmulator, user: int, sent: dict[str, Any]) -> list[dict[str, Any]]:
@@ -121,7 +130,7 @@ def calls(emulator: TelegramEmulator) -> tuple[int, int]:
     return api_calls(emulator, "sendMessage"), api_calls(emulator, "editMessageText")
 
 
-def test_i_dont_know_streams_into_one_abstention(
+def test_i_dont_know_is_one_abstention(
     emulator: TelegramEmulator, llm_newsbot: NewsbotProcess, model: ScriptedLLM
 ) -> None:
     user = 2102
@@ -135,7 +144,7 @@ def test_i_dont_know_streams_into_one_abstention(
     )
     (final,) = replies(emulator, user, sent)
     sends, edits = (now - then for now, then in zip(calls(emulator), before, strict=True))
-    assert sends == 1 and edits >= 1 and "edit_date" in final  # the draft, edited
+    assert (sends, edits) == (1, 0)  # a refusal is held, not drafted: the answer, once
     assert final["text"] == ABSTENTION  # said as the CLI and --json say it
     assert FALLBACK_LABEL not in final["text"] and "Dolphinarium" not in final["text"]
     assert buttons(final) == []  # nothing cited, no Sources
@@ -158,12 +167,14 @@ def test_an_invented_answer_streams_into_the_extractive_one(
         drafts.update(m["text"] for m in shown if not buttons(m))
         final = next((m for m in shown if buttons(m)), None)
         time.sleep(0.05)
-    assert drafts and all(INVENTED.startswith(d.rstrip("…").strip()) for d in drafts), drafts
+    assert all("Yeltsin" not in text for text in emulator.shown_texts(user))  # in no edit
+    assert drafts <= {SENTENCES[0]}, drafts  # the checked sentence before it, at most
     assert [m["message_id"] for m in replies(emulator, user, sent)] == [final["message_id"]]
     sends, _ = (now - then for now, then in zip(calls(emulator), before, strict=True))
     assert sends == 1  # the draft became the answer: no second message
     label = f"{FALLBACK_LABEL} (the model's answer was not supported by its sources"
     assert final["text"].startswith(label), final["text"]
+    assert "name check failed" in final["text"]
     assert "Shalom cited the 2001 Dolphinarium nightclub suicide bombing" in final["text"]
     assert "Yeltsin" not in final["text"]
     assert buttons(final) == [("Sources", "src:1")]

@@ -18,10 +18,11 @@ DRAFT_REFRESHES_PER_S = 8
 def print_stream(items: Iterator[str | Answer], console: "Console | None" = None) -> None:
     """Print the final answer once; on a terminal, show the LLM's text live until then.
 
-    The streamed text is a draft: the grounding check may keep it, replace it with the
-    extractive answer, or turn it into an abstention. So a terminal shows it in a
-    transient display, erased when the final answer arrives, and anything else (a pipe,
-    a script) gets nothing but the final answer. `console` overrides the terminal check.
+    The streamed text is the sentences that passed the grounding check so far; the final
+    answer may still replace them with the extractive answer or an abstention. So a
+    terminal shows them in a transient display, erased when the final answer arrives,
+    and anything else (a pipe, a script) gets nothing but the final answer. `console`
+    overrides the terminal check.
     """
     if console is None and not sys.stdout.isatty():
         answer = _final(items)

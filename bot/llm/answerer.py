@@ -1,9 +1,11 @@
 """The LLM answerer: numbered sources in, a cited answer out, checked for grounding.
 
 chunks ─► <source> blocks that fit the token budget ─► prompt | chat model ─► text
-     ─► grounding check ─► Answer(mode="llm")
+     ─► each sentence checked as it is written (sentence_gate.py), shown once it passes
+     ─► grounding check of the whole answer ─► Answer(mode="llm")
                       └─► unsupported, or the model failed: extractive answer,
                           labelled mode="extractive-fallback" with a notice
+                          (a sentence that fails while streaming stops the model)
 """
 
 import html
@@ -21,6 +23,7 @@ from bot.llm import grounding
 from bot.llm.markers import MARKER
 from bot.llm.models import ChatModel
 from bot.llm.prompts import load_prompt
+from bot.llm.sentence_gate import SentenceGate
 from index.sentences import sentence_spans
 from index.terms import terms
 
@@ -52,7 +55,9 @@ class GenerativeAnswerer:
         self.attribute_uncited = attribute_uncited
         self.unavailable = unavailable
         self.prompt = load_prompt("answer", prompts_dir)
-        self.lock = threading.Lock()  # llama.cpp models are not safe across threads
+        # At most chat.parallel requests at once, answers and condensing together: one for
+        # llama.cpp (not safe across threads), llm.max_concurrency for an HTTP endpoint.
+        self.lock = threading.BoundedSemaphore(chat.parallel if chat else 1)
         self._prompt_tokens: int | None = None
 
     def answer(self, question: str, chunks: Sequence[Document]) -> Answer:
@@ -62,7 +67,10 @@ class GenerativeAnswerer:
         return final
 
     def stream(self, question: str, chunks: Sequence[Document]) -> Iterator[str | Answer]:
-        """Yield text as the model writes it, then the checked `Answer`."""
+        """Yield the answer's sentences as each passes the check, then the checked `Answer`.
+
+        A sentence that fails stops the model: the extractive answer follows at once.
+        """
         fallback = self.extractive.answer(question, chunks)
         best = max((float(c.metadata.get("score", 0.0)) for c in chunks), default=-1.0)
         if best < self.extractive.min_score:  # nothing relevant: don't ask the model
@@ -72,25 +80,33 @@ class GenerativeAnswerer:
             yield _fallback(fallback, f"LLM unavailable: {self.unavailable}")
             return
         blocks, context = self.context(question, chunks)
+        sources, articles = _numbered(blocks)
+        gate = SentenceGate(
+            sources, question=question, articles=articles, min_support=self.min_support
+        )
         chain = self.prompt | self.chat.model | StrOutputParser()
-        parts: list[str] = []
         try:
             with self.lock:
-                for piece in chain.stream({"context": context, "question": question}):
-                    parts.append(piece)
-                    yield piece
+                pieces = chain.stream({"context": context, "question": question})
+                try:
+                    for piece in pieces:
+                        if released := gate.feed(piece):
+                            yield released
+                        if gate.rejected is not None:
+                            break  # stop the model: this answer won't be shown
+                finally:
+                    pieces.close()
         except Exception as exc:  # any provider error: show the extractive answer
             log.warning("LLM request failed (%s): %s", self.chat.where, exc, exc_info=True)
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             yield _fallback(fallback, f"LLM failed ({self.chat.where}): {reason[:200]}")
             return
-        yield self._checked(question, "".join(parts), blocks, fallback)
+        yield self._checked(question, gate.text, blocks, fallback)
 
     def _checked(
         self, question: str, text: str, blocks: list[Document], fallback: Answer
     ) -> Answer:
-        sources = {n: doc.page_content for n, doc in enumerate(blocks, 1)}
-        articles = {n: str(doc.metadata.get("article_id", n)) for n, doc in enumerate(blocks, 1)}
+        sources, articles = _numbered(blocks)
         checked = grounding.check(
             text, sources, self.min_support, self.attribute_uncited, question, articles
         )
@@ -138,6 +154,13 @@ class GenerativeAnswerer:
             chosen.append(doc)
             budget -= cost
         return chosen or list(chunks[:1])
+
+
+def _numbered(blocks: Sequence[Document]) -> tuple[dict[int, str], dict[int, str]]:
+    """The blocks' texts by source number, and the article each belongs to."""
+    sources = {n: doc.page_content for n, doc in enumerate(blocks, 1)}
+    articles = {n: str(doc.metadata.get("article_id", n)) for n, doc in enumerate(blocks, 1)}
+    return sources, articles
 
 
 def _block(n: int, doc: Document) -> str:

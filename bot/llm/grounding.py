@@ -4,37 +4,43 @@
 2. An answer that only says the sources don't answer (in any common phrasing, citing
    nothing: "I don't know.", "The articles don't mention ...", "It is not possible to
    determine ...") is *declined*: the caller shows it as an abstention, with no other
-   answer appended. Such sentences inside a longer answer are set aside; the rest is
-   checked.
-3. Each other sentence is judged on what it adds beyond the question, against the
-   sources it cites (its own markers, else the answer's):
+   answer appended. Such a sentence inside a longer answer is set aside only when it
+   adds nothing of its own: no name, number, date or quoted words the question lacks,
+   and at most one content word beyond the question's and the refusal's own
+   (`only_declines`). "The articles don't mention the death toll, but 300 people were
+   killed" is a claim.
+3. Each claim is judged on what it adds beyond the question, against the sources it
+   cites (its own markers, else the answer's), by `judge_sentence`:
    - every *number* in it must appear in those sources (a year, a count, an amount);
-   - every *name* (a capitalised word that doesn't open the sentence: people, places,
-     organisations) must appear in them, including names the question gave;
+   - every *name* (a capitalised word, and the opening word when the sources never
+     write it in lower case: "Putin cited ...") must appear in them, including names
+     the question gave;
    - every *quoted* passage must appear in them word for word;
+   - the names, numbers and quotes the question lacks must be stated together, within
+     two sentences of one cited article (its chunks read as one text), and its words
+     within three (bot/llm/support.py);
+   - its negations and the words tied to its names and numbers must be as the article
+     has them (bot/llm/roles.py): "Shalom did not cite ...", "chaired by" the wrong
+     person;
    - its *support* is the share of its content words (Snowball stems, stop words
      dropped) that the sources contain, counting only words the question doesn't have,
      so restating the question earns nothing. A sentence that fails a check above
      scores 0.
-   - the names, numbers and quotes the question lacks must be stated together, within
-     two sentences of one cited article (its chunks read as one text), and its words
-     within three (bot/llm/support.py).
 4. The answer's support is the smallest sentence support. It is *supported* when it
    cites at least one real source and its support is at least `min_support`
    (default 0.6). Otherwise the caller replaces it with the extractive answer.
-   `failed` names the checks that failed (number, name, quote).
+   `failed` names the checks that failed (number, name, quote, negation, role).
 5. Optionally (`llm.attribute_uncited`, off by default), an answer that cites nothing
    (small models often forget) is attributed instead: each sentence gets the source
    that supports it best, and only if every sentence reaches `min_support` against
    that one source, and has at least two content words, is the answer kept, with
    those citations and `attributed` set.
 
-Checking the words an answer adds, and its names, numbers and quotes where the article
-states them, catches most swapped names, places, numbers and quotes, invented facts
-added to a restated question, and citations of a block that doesn't hold the fact
-(benchmarks/answers.py). It does not catch a role swapped within one passage ("chaired
-by" a person the passage names as a member), nor a negation ("did not") slipped into
-otherwise supported words.
+The same judgement releases sentences while the model streams (sentence_gate.py).
+Measured in benchmarks/grounding.py, on a held-out half of the dev set and on answers
+written against real 2023 articles. It does not catch a role or figure stated far from
+its holder, who said what when the article names the speaker far from the verb, nor
+invented words under the 40% the support share allows.
 """
 
 import re
@@ -45,13 +51,28 @@ from pydantic import BaseModel
 
 from bot.llm.markers import MARKER
 from bot.llm.support import judge_locally, sentence_support
+from index import mentions
 from index.sentences import sentence_spans
-from index.terms import terms
+from index.terms import stem, terms
 
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"[ \t]+([.,;:!?])")
 _RUN_OF_SPACES = re.compile(r"[ \t]{2,}")
 _CLOSING = ".!?\"'\u201d\u2019)"  # a sentence's marker goes before these
 _ATTRIBUTABLE_WORDS = 2
+# The words refusals are made of: "The provided articles do not specify any information …"
+_REFUSAL_WORDS = frozenset(
+    stem(
+        """i we know find say tell answer determine information confirm see able unable
+        possible none neither provided given source sources article articles passage
+        passages text texts context document documents excerpt excerpts mention mentions
+        state states specify specifies contain contains include includes provide provides
+        address cover indicate reveal discuss name identify detail details data indication
+        record records fail make give offer unknown known available covered reported stated
+        specified mentioned included clear clearly any sorry unfortunately apologies based
+        many much long whether exactly precisely
+        cannot can't couldn't don't doesn't didn't i'm i've isn't aren't wasn't weren't""".split()
+    )
+)
 _DECLINES = re.compile(
     r"\b(?:i|we) (?:do not|don't|don\u2019t|cannot|can't|can\u2019t|could not|couldn't|"
     r"couldn\u2019t|am unable to|was unable to|have no|am not able to) (?:know|find|say|tell|"
@@ -119,7 +140,7 @@ def check(
     """
     removed = [n for n in cited_numbers(text) if n not in sources]
     text = _strip_markers(text, set(removed)).strip()
-    claims = _claims(text)
+    claims = _claims(text, question)
     if not claims:
         return _unsupported(text, removed, "the model said the sources don't answer this", True)
     cited = [n for n in cited_numbers(text) if n in sources]
@@ -127,13 +148,12 @@ def check(
     if not cited and attribute and (with_citations := attributed_text(text, sources, min_support)):
         text, attributed = with_citations, True
         cited = cited_numbers(text)
-        claims = _claims(text)
+        claims = _claims(text, question)
     if not cited:
         return _unsupported(text, removed, "no citation of a provided source")
     support, weakest, failed = 1.0, "", []
     for sentence in claims:
-        own = [n for n in cited_numbers(sentence) if n in sources] or cited
-        score, failures = judge_locally(sentence, _by_article(own, sources, articles), question)
+        score, failures = judge_sentence(sentence, sources, cited, question, articles)
         failed += [f for f in failures if f not in failed]
         if score < support:
             support, weakest = score, sentence
@@ -143,7 +163,7 @@ def check(
         if supported
         else (
             f"not supported by the cited sources (support {support:.2f} < {min_support:.2f}"
-            + (f"; {', '.join(failed)} not in them" if failed else "")
+            + (f"; {', '.join(failed)} check{'s' * (len(failed) > 1)} failed" if failed else "")
             + f"): {weakest[:80]!r}"
         )
     )
@@ -161,9 +181,37 @@ def check(
     )
 
 
-def _claims(text: str) -> list[str]:
-    """The sentences of the answer that claim something (refusals set aside)."""
-    return [text[a:b] for a, b in sentence_spans(text) if not declines(text[a:b])]
+def judge_sentence(
+    sentence: str,
+    sources: Mapping[int, str],
+    cited: Sequence[int],
+    question: str = "",
+    articles: Mapping[int, str] | None = None,
+) -> tuple[float, list[str]]:
+    """One claim's support by the sources it cites (else the answer's `cited`), and its failures."""
+    own = [n for n in cited_numbers(sentence) if n in sources] or list(cited)
+    return judge_locally(sentence, _by_article(own, sources, articles), question)
+
+
+def _claims(text: str, question: str = "") -> list[str]:
+    """The sentences of the answer that claim something (pure refusals set aside)."""
+    return [text[a:b] for a, b in sentence_spans(text) if not only_declines(text[a:b], question)]
+
+
+def only_declines(sentence: str, question: str = "") -> bool:
+    """Whether the sentence only says the sources don't answer, adding nothing of its own.
+
+    Refusal wording doesn't make a sentence a refusal: "The articles don't mention the
+    death toll, but 300 people were killed" claims something. A pure refusal adds no
+    name, number, date or quoted words the question lacks, and at most one content word
+    beyond the question's and the refusal's own ("The articles don't say who chairs it").
+    """
+    if not declines(sentence):
+        return False
+    if mentions.missing_from(sentence, question):
+        return False
+    added = set(terms(sentence)) - set(terms(question)) - _REFUSAL_WORDS
+    return len(added) <= 1
 
 
 def _unsupported(

@@ -36,6 +36,7 @@ class ChatModel:
     count_tokens: Callable[[str], int]
     window: int | None
     where: str
+    parallel: int = 1  # requests it serves at once: 1 for llama.cpp (not thread-safe)
 
 
 def packaged_smollm() -> Path | None:
@@ -126,7 +127,8 @@ def _openai(settings: LLMSettings, counter: Callable[[str], int]) -> ChatModel:
         timeout=settings.timeout_s,
         max_retries=1,
     )
-    return ChatModel(model, counter, None, f"openai {settings.base_url or 'api'}")
+    where = f"openai {settings.base_url or 'api'}"
+    return ChatModel(model, counter, None, where, settings.max_concurrency)
 
 
 def _ollama(settings: LLMSettings, counter: Callable[[str], int]) -> ChatModel:
@@ -140,7 +142,8 @@ def _ollama(settings: LLMSettings, counter: Callable[[str], int]) -> ChatModel:
         num_predict=settings.max_tokens,
         client_kwargs={"timeout": settings.timeout_s},
     )
-    return ChatModel(model, counter, None, f"ollama {settings.base_url or 'localhost:11434'}")
+    where = f"ollama {settings.base_url or 'localhost:11434'}"
+    return ChatModel(model, counter, None, where, settings.max_concurrency)
 
 
 def _require(*modules: str) -> None:

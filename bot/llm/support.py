@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 
 from bot.llm.markers import MARKER
+from bot.llm.roles import opening_name, role_failures
 from index import mentions
 from index.sentences import sentence_spans
-from index.terms import stem, terms
+from index.terms import stem, terms, words
 
 _DISCOURSE = frozenset(
     stem(
@@ -82,6 +83,9 @@ def judge_locally(
     """
     facts = [_passages(source, FACT_WINDOW) for source in sources]
     failed = missing(sentence, "\n".join(sources))  # the question's own names too
+    opening = opening_name(sentence, sources)
+    if opening and opening not in words("\n".join(sources)) and "name" not in failed:
+        failed.append("name")  # "Putin cited …": a name, though it opens the sentence
     topics = _topics(sources)
     if not failed:
         failed = min(
@@ -90,6 +94,7 @@ def judge_locally(
     if failed and len(sources) > 1:
         together = " ".join(max(each, key=lambda p: _facts_held(sentence, p)) for each in facts)
         failed = min(failed, missing(sentence, together, question, topics), key=len)
+    failed = failed or role_failures(sentence, sources, question)
     if failed:
         return 0.0, failed
     wording = [_passages(source, WINDOW) for source in sources]

@@ -1,4 +1,4 @@
-"""Streaming an LLM answer: one message, edited as the text arrives, then the final answer.
+"""Streaming an LLM answer: one message, edited as checked sentences arrive, then the answer.
 
 The service's generator runs in the answer thread pool and hands each piece to the event
 loop through an `asyncio.Queue`. "typing…" shows until the first text; the first message
@@ -6,11 +6,12 @@ is then sent and edited with the text so far at most once every `EDIT_EVERY_S`. 
 edit turns it into part 1 of the formatted answer (citation links, Sources button on the
 last part); further parts follow as new messages.
 
-The streamed text is a draft the grounding check has not yet read: the final answer may
-keep it, replace it with the labelled extractive answer, or turn it into an abstention.
-Either way the chat ends with one answer, never the draft beside another: a draft that
-can't be edited is deleted and the answer sent instead, and a draft whose answer failed
-is deleted before the error handler apologises.
+The streamed text is the answer's sentences that have passed the grounding check, one
+by one (bot/llm/sentence_gate.py); a sentence that fails is never sent. The final
+answer may keep the draft, replace it with the labelled extractive answer, or turn it
+into an abstention. Either way the chat ends with one answer, never the draft beside
+another: a draft that can't be edited is deleted and the answer sent instead, and a
+draft whose answer failed is deleted before the error handler apologises.
 """
 
 import asyncio

@@ -26,7 +26,9 @@
 //                                       at the chat answers 403 "bot was blocked by the user"
 //   GET|POST /emulator/history        {token, chat_id?} -> {chats, messages (latest state,
 //                                       edits applied), chat_actions, commands, callback_answers,
-//                                       file_requests: [{kind: getFile|download, file_id}]};
+//                                       file_requests: [{kind: getFile|download, file_id}],
+//                                       shown: [{chat_id, message_id, text}]: every text a bot
+//                                       message showed, sent or edited, in order};
 //                                       messages and chat actions carry `seq`, their order
 //   POST /emulator/reset {token}; GET /emulator/health
 // The stock /getUpdates and /getUpdatesHistory client routes keep working.
@@ -82,6 +84,7 @@ function botState(token) {
       files: new Map(), // file_id -> {file (as getFile gives it), bytes}
       filePaths: new Map(), // file_path -> file_id
       fileRequests: [], // {kind: 'getFile' | 'download', file_id}, in order
+      shown: [], // {chat_id, message_id, text}: every text a bot message showed, in order
       blocked: new Set(), // chat ids whose every method answers 403
       poller: null, // the getUpdates request currently waiting
     });
@@ -330,6 +333,7 @@ function sendMessage(p, bot, server) {
   setText(message, body);
   setMarkup(message, p.reply_markup);
   storeMessage(bot, message);
+  bot.shown.push({ chat_id: chat.id, message_id: message.message_id, text: message.text });
   server.storage.botMessages.push({ time: Date.now(), botToken: bot.token, message,
     messageId: message.message_id, updateId: 0, isRead: false });
   return clone(message);
@@ -352,6 +356,7 @@ function editMessageText(p, bot) {
   Object.assign(message, edited, { edit_date: now() });
   if (!edited.entities) delete message.entities;
   if (!edited.reply_markup) delete message.reply_markup;
+  bot.shown.push({ chat_id: message.chat.id, message_id: message.message_id, text: message.text });
   return clone(message);
 }
 
@@ -600,6 +605,7 @@ function history(p, bot) {
     }),
     callback_answers: bot.callbackAnswers,
     file_requests: bot.fileRequests,
+    shown: bot.shown.filter((s) => inChat(s.chat_id)),
   };
 }
 

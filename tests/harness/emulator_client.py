@@ -327,6 +327,10 @@ class TelegramEmulator:
         """The bot's messages in a chat, oldest first, with edits applied."""
         return [m for m in self.messages(chat_id) if m["from"]["is_bot"]]
 
+    def shown_texts(self, chat_id: int) -> list[str]:
+        """Every text the bot's messages in a chat showed, as sent and after each edit."""
+        return [shown["text"] for shown in self.history(chat_id)["shown"]]
+
     def chat_actions(self, chat_id: int) -> list[str]:
         """Chat actions ("typing", ...) the bot sent to a chat, in order."""
         return [a["action"] for a in self.history(chat_id)["chat_actions"]]

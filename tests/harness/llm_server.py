@@ -4,7 +4,8 @@ No capable chat model can run here (SmolLM2-135M is the largest that ships on Py
 tests that need one — an answer streamed over several seconds, a model that cites well
 or invents — talk to this server instead, through the real `openai` provider over real
 HTTP. It plays a model: `reply(messages)` decides what it says, and it streams that in
-word pieces, `delay_s` apart, as the OpenAI API does (server-sent events).
+word pieces, the first after `first_token_s`, then `delay_s` apart, as the OpenAI API
+does (server-sent events).
 """
 
 from __future__ import annotations
@@ -22,9 +23,17 @@ Reply = Callable[[list[dict[str, Any]]], str]
 class ScriptedLLM:
     """Serves /v1/chat/completions (streaming or not) and /v1/models."""
 
-    def __init__(self, reply: Reply, *, delay_s: float = 0.0, model: str = "scripted") -> None:
+    def __init__(
+        self,
+        reply: Reply,
+        *,
+        delay_s: float = 0.0,
+        first_token_s: float = 0.0,
+        model: str = "scripted",
+    ) -> None:
         self.reply = reply
         self.delay_s = delay_s
+        self.first_token_s = first_token_s
         self.model = model
         self.requests: list[dict[str, Any]] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -61,6 +70,7 @@ class ScriptedLLM:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
+                time.sleep(llm.first_token_s)
                 for piece in _pieces(text):
                     self._event(_completion({"delta": {"content": piece}}, chunk=True))
                     time.sleep(llm.delay_s)
