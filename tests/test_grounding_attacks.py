@@ -30,6 +30,7 @@ def _verdict(answer: str, question: str = QUESTION) -> tuple[bool, bool, list[st
         f"{BOMBING} The death toll was not reported, though 300 people died.",
         f"{BOMBING} There is no record of a warning, but the bomber was 22 years old.",
         "The articles don't mention Shalom, but Lavrov cited the Beslan school siege.",
+        f"{BOMBING} The articles don't say who planned it, which officials blamed on Hamas.",
     ],
 )
 def test_refusal_wording_does_not_hide_a_claim(answer: str) -> None:
@@ -80,6 +81,7 @@ def test_honest_answers_still_pass(answer: str, question: str) -> None:
         "I don't know.",
         "The articles don't say what Shalom cited.",
         "Sorry, the sources don't mention that.",
+        "The articles don't say how the talks ended or what the two ministers agreed.",
     ],
 )
 def test_a_pure_refusal_is_honoured(answer: str) -> None:

@@ -59,6 +59,12 @@ _SPACE_BEFORE_PUNCTUATION = re.compile(r"[ \t]+([.,;:!?])")
 _RUN_OF_SPACES = re.compile(r"[ \t]{2,}")
 _CLOSING = ".!?\"'\u201d\u2019)"  # a sentence's marker goes before these
 _ATTRIBUTABLE_WORDS = 2
+# What joins a claim to a refusal: "…, but 300 died", "…; police said …", "…, which …"
+_SECOND_CLAUSE = re.compile(
+    r"\b(?:but|though|although|however|yet|whereas|while|except|instead|because|since)\b"
+    r"|[;:\u2014\u2013]|\s-\s|,\s*(?:which|who|and|so)\b",
+    re.IGNORECASE,
+)
 # The words refusals are made of: "The provided articles do not specify any information …"
 _REFUSAL_WORDS = frozenset(
     stem(
@@ -69,7 +75,7 @@ _REFUSAL_WORDS = frozenset(
         address cover indicate reveal discuss name identify detail details data indication
         record records fail make give offer unknown known available covered reported stated
         specified mentioned included clear clearly any sorry unfortunately apologies based
-        many much long whether exactly precisely
+        many much long whether exactly precisely number current currently
         cannot can't couldn't don't doesn't didn't i'm i've isn't aren't wasn't weren't""".split()
     )
 )
@@ -203,15 +209,15 @@ def only_declines(sentence: str, question: str = "") -> bool:
 
     Refusal wording doesn't make a sentence a refusal: "The articles don't mention the
     death toll, but 300 people were killed" claims something. A pure refusal adds no
-    name, number, date or quoted words the question lacks, and at most one content word
-    beyond the question's and the refusal's own ("The articles don't say who chairs it").
+    name, number, date or quoted words the question lacks, and either at most one
+    content word beyond the question's and the refusal's own ("The articles don't say
+    who chairs it") or is one clause, with no "but", "though", "which" … or semicolon
+    to carry a claim ("The articles don't say how the cuts are split across divisions").
     """
-    if not declines(sentence):
-        return False
-    if mentions.missing_from(sentence, question):
+    if not declines(sentence) or mentions.missing_from(sentence, question):
         return False
     added = set(terms(sentence)) - set(terms(question)) - _REFUSAL_WORDS
-    return len(added) <= 1
+    return len(added) <= 1 or not _SECOND_CLAUSE.search(sentence)
 
 
 def _unsupported(

@@ -8,8 +8,8 @@ dev set (benchmarks/grounding.py), catch inventions made of supported words:
   "never", "n't" …, in one clause: "Shalom did *not cite* …") must be governed by a
   negator somewhere in the sources, and a word the sources only ever negate ("police
   gave *no details*") must not be asserted.
-- *Roles.* The content words right beside a name or a number in the claim ("chaired
-  by *Gloria Tran*", "*Kessler* proposed", "*18 percent*") are its role. When every
+- *Roles.* The content words tied to a name or a number in the claim ("*chaired* by
+  Gloria Tran", "Kessler *proposed*", "*cost* of $50,000") are its role. When every
   place the sources use that word has another name (or number) nearest, within
   SOURCE_REACH words, and never this one, the claim gave the role to the wrong person
   or the figure to the wrong thing. A word the sources have beside no name or number
@@ -48,7 +48,7 @@ _OPENERS = frozenset(
 )  # common words that open sentences, never names
 _TITLES = frozenset({"dr", "mr", "mrs", "ms", "prof", "st"})
 _LINKS = {  # (direction, the words between): how a role word is tied to its holder
-    "number": [(1, ()), (-1, ("of",))],
+    "number": [(-1, ("of",))],
     "name": [(-1, ()), (-1, ("by",)), (1, ()), (1, (",", "who")), (1, ("who",))],
 }
 _AUXILIARIES = frozenset(
@@ -164,7 +164,7 @@ def _role_differs(said: list[_Token], heard: list[list[_Token]]) -> bool:
 
 @dataclass(frozen=True)
 class _Role:
-    word: str  # the stem of the role word: "chair", "percent"
+    word: str  # the stem of the role word: "chair", "cost"
     kind: str  # what holds it: "name" or "number"
     holder: frozenset[str]  # the holder's stems: the whole name ("teresa delgado port ellery")
 
@@ -172,8 +172,8 @@ class _Role:
 def _roles(said: list[_Token]) -> set[_Role]:
     """The words each name or number is tied to, by the links in `_LINKS`.
 
-    After a number, its unit or thing ("18 *percent*"); before one, what it measures
-    ("*cost* of $50,000"). Before a name, its title or the act it was the agent of
+    Before a number, what it measures ("*cost* of $50,000"); not its unit, which every
+    figure of a kind shares ("21 *points*"). Before a name, its title or the act it was the agent of
     ("*chaired* by Tran"); after a name, what it did ("Kessler *proposed*", "Tran, who
     *chairs*"). A name is all of its words, "of" included ("Teresa Delgado of Port Ellery").
     """
