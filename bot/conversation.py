@@ -2,25 +2,53 @@
 
 "What did he tell Army Radio?" says nothing about who "he" is. When a question looks
 like a follow-up (`bot.questions.is_follow_up`), it is retrieved together with the
-previous turn's standalone question; a question with its own subject is retrieved alone.
+previous turn's standalone question; a question with its own subject ("How old was
+Jimmy Carter when he died?") is retrieved alone and starts a new topic.
+
+Each turn remembers what the answers on its topic have quoted so far (`Turn.said`):
+"and who else?" is retrieved as the question before it, without those sentences, and
+"when was that?" is answered from the last answer's citations (`bot.follow_ups`).
 """
 
 from collections import deque
 from dataclasses import dataclass
+from typing import Literal
 
 from bot.answer import Answer
-from bot.questions import clarification, is_follow_up
+from bot.follow_ups import Said, said_in
+from bot.questions import asks_for_more, asks_when, clarification, is_follow_up, own_terms
 
-__all__ = ["Conversation", "Turn", "is_follow_up"]
+__all__ = ["Conversation", "Plan", "Turn", "is_follow_up"]
+
+_MORE_WORDS = frozenset({"els", "other", "anyon", "anyth", "somebodi", "someon", "someth"})
+
+
+Kind = Literal["new", "follow-up", "more", "when"]
 
 
 @dataclass(frozen=True)
 class Turn:
-    """One question, the standalone form it was retrieved with, and its answer."""
+    """One question, the standalone form it was retrieved with, its answer, and every
+    sentence the answers on its topic have quoted up to it."""
 
     question: str
     standalone: str
     answer: Answer
+    said: frozenset[Said] = frozenset()
+    kind: "Kind" = "new"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How to answer a message: `kind` "new" (alone), "follow-up" (with the previous
+    turn), "more" (as the previous turn, without what was `said`) or "when" (the date of
+    the answers on the topic, newest first, in `previous`); "more" keeps the answer before
+    it in `previous`, to weigh a new one against."""
+
+    kind: Kind
+    standalone: str
+    said: frozenset[Said] = frozenset()
+    previous: tuple[Answer, ...] = ()
 
 
 class Conversation:
@@ -30,19 +58,45 @@ class Conversation:
         self.turns: deque[Turn] = deque(maxlen=max(max_turns, 1))
         self.enabled = max_turns > 0
 
+    def plan(self, question: str) -> Plan:
+        """How `question` leans on the turns before it, if it does."""
+        if not self.enabled or not self.turns:
+            return Plan("new", question)
+        last = self.turns[-1]
+        if asks_when(question):
+            answered = tuple(t.answer for t in self._topic() if t.answer.citations)
+            if answered:
+                return Plan("when", last.standalone, last.said, answered)
+        if asks_for_more(question):
+            extra = own_terms(question) - _MORE_WORDS
+            standalone = f"{last.standalone} {question}" if extra else last.standalone
+            return Plan("more", standalone, last.said, (last.answer,))
+        if is_follow_up(question):
+            return Plan("follow-up", f"{last.standalone} {question}", last.said)
+        return Plan("new", question)
+
+    def _topic(self) -> list[Turn]:
+        """The remembered turns of the current topic, newest first."""
+        topic: list[Turn] = []
+        for turn in reversed(self.turns):
+            topic.append(turn)
+            if turn.kind == "new":
+                break
+        return topic
+
     def standalone(self, question: str) -> str:
         """The question to retrieve with: joined to the last one when it is a follow-up."""
-        if not self.enabled or not self.turns or not is_follow_up(question):
-            return question
-        return f"{self.turns[-1].standalone} {question}"
+        return self.plan(question).standalone
 
     def clarification(self, question: str) -> str | None:
         """A short reply when the message names nothing to search for (see bot.questions)."""
         return clarification(question, has_previous_turn=self.enabled and bool(self.turns))
 
-    def add(self, question: str, standalone: str, answer: Answer) -> None:
-        """Remember a finished turn."""
-        self.turns.append(Turn(question, standalone, answer))
+    def add(self, question: str, standalone: str, answer: Answer, plan: Plan | None = None) -> None:
+        """Remember a finished turn, answered as `plan` said (alone when None)."""
+        said = plan.said if plan else frozenset()
+        kind = plan.kind if plan else "new"
+        self.turns.append(Turn(question, standalone, answer, said | said_in(answer), kind))
 
     def last_answer(self) -> Answer | None:
         """The most recent answer, if any."""

@@ -4,7 +4,9 @@
 for, and "What did his doctors say?" with no earlier turn names no one. Retrieving for
 them answers about something else, so the front ends reply with a short prompt instead
 (`clarification`). Every other message is a question; whether it leans on the previous
-turn is `is_follow_up`'s decision.
+turn is `is_follow_up`'s decision, and two kinds of follow-up are answered from the
+conversation itself: "and who else?" (`asks_for_more`: what the answers so far did not
+say) and "when was that?" (`asks_when`: the date of what the last answer told).
 """
 
 import re
@@ -24,6 +26,24 @@ PERSONAL_PRONOUNS = re.compile(
 )
 _OTHER_PRONOUNS = re.compile(r"\b(it|its|this|that|these|those|there|the same)\b", re.I)
 _CONTINUATIONS = re.compile(r"^\s*(and|but|also|so|what about|how about|what else)\b", re.I)
+_MORE = re.compile(
+    r"^\W*(?:(?:and|but|also|so|ok|okay)\W+)?(?:"
+    r"(?:who|what|which|where|any(?:one|body|thing)?|some(?:one|body|thing)|anybody|others?)"
+    r"\W+(?:else|others?)\b"  # "and who else?", "anyone else?", "any others?"
+    r"|(?:what|which|who)\s+other\b"  # "what other films won?"
+    r"|(?:tell\s+me\s+|any(?:thing)?\s+|what\s+|and\s+)?more\b"  # "more?", "tell me more"
+    r"|others\W*$)",
+    re.I,
+)
+_WHEN = re.compile(
+    r"^\W*(?:(?:and|but|so|ok|okay)\W+)?"
+    r"(?:when|(?:on|in)?\s*(?:what|which)\s+(?:day|date|year|month))"
+    r"(?:\s+(?:was|is|were|did|does|had|has))?"
+    r"(?:\s+(?:that|this|it|they|all\s+(?:this|that)))?"
+    r"(?:\s+(?:happen(?:ed)?|take\s+place|took\s+place|held|announced|again))?"
+    r"\W*$",
+    re.I,
+)
 _MIN_OWN_TERMS = 2  # fewer content words than this: a follow-up
 _ENOUGH_TERMS = 3  # this many content words carry their own subject, even with "it"
 _MAX_WORD = 30  # longer "words" ("xxxx…") are not words
@@ -65,11 +85,15 @@ def clarification(question: str, has_previous_turn: bool) -> str | None:
 def is_follow_up(question: str) -> bool:
     """Whether a question leans on an earlier one.
 
-    A leading "and"/"what about", a personal pronoun ("What did he tell Army Radio?"),
-    or too few content words make a follow-up. "it"/"that" do only when the question has
-    neither names of its own nor enough content words; "Why ..." alone does not.
+    A leading "and"/"what about", a personal pronoun with no name before it ("What did
+    he tell Army Radio?", but not "How old was Jimmy Carter when he died?"), or too few
+    content words make a follow-up. "it"/"that" do only when the question has neither
+    names of its own nor enough content words; "Why ..." alone does not.
     """
-    if _CONTINUATIONS.match(question) or PERSONAL_PRONOUNS.search(question):
+    if _CONTINUATIONS.match(question) or asks_for_more(question) or asks_when(question):
+        return True
+    pronoun = PERSONAL_PRONOUNS.search(question)
+    if pronoun and not name_words(question[: pronoun.start()]):
         return True
     own = own_terms(question)
     if len(own) < _MIN_OWN_TERMS:
@@ -77,3 +101,13 @@ def is_follow_up(question: str) -> bool:
     if _OTHER_PRONOUNS.search(question):
         return not name_words(question) and len(own) < _ENOUGH_TERMS
     return False
+
+
+def asks_for_more(question: str) -> bool:
+    """Whether the message asks for what the answers so far did not say ("and who else?")."""
+    return bool(_MORE.search(question))
+
+
+def asks_when(question: str) -> bool:
+    """Whether the message asks only when the thing just discussed happened ("when was that?")."""
+    return bool(_WHEN.match(question))
