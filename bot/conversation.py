@@ -5,9 +5,11 @@ like a follow-up (`bot.questions.is_follow_up`), it is retrieved together with t
 previous turn's standalone question; a question with its own subject ("How old was
 Jimmy Carter when he died?") is retrieved alone and starts a new topic.
 
-Each turn remembers what the answers on its topic have quoted so far (`Turn.said`):
-"and who else?" is retrieved as the question before it, without those sentences, and
-"when was that?" is answered from the last answer's citations (`bot.follow_ups`).
+A topic is a question and the follow-ups after it: each follow-up's standalone question
+starts with the one before it. "and who else?" is retrieved as the question before it,
+without the sentences the topic's answers quoted, and "when was that?" is answered from
+the topic's citations (`bot.follow_ups`). Both are read from the turns alone, so a
+conversation restored from saved turns (Telegram's sessions) works the same.
 """
 
 from collections import deque
@@ -23,29 +25,23 @@ __all__ = ["Conversation", "Plan", "Turn", "is_follow_up"]
 _MORE_WORDS = frozenset({"els", "other", "anyon", "anyth", "somebodi", "someon", "someth"})
 
 
-Kind = Literal["new", "follow-up", "more", "when"]
-
-
 @dataclass(frozen=True)
 class Turn:
-    """One question, the standalone form it was retrieved with, its answer, and every
-    sentence the answers on its topic have quoted up to it."""
+    """One question, the standalone form it was retrieved with, and its answer."""
 
     question: str
     standalone: str
     answer: Answer
-    said: frozenset[Said] = frozenset()
-    kind: "Kind" = "new"
 
 
 @dataclass(frozen=True)
 class Plan:
     """How to answer a message: `kind` "new" (alone), "follow-up" (with the previous
     turn), "more" (as the previous turn, without what was `said`) or "when" (the date of
-    the answers on the topic, newest first, in `previous`); "more" keeps the answer before
-    it in `previous`, to weigh a new one against."""
+    the answers on the topic, newest first, in `previous`); "more" keeps the topic's newest
+    answer with a confidence in `previous`, to weigh a new one against."""
 
-    kind: Kind
+    kind: Literal["new", "follow-up", "more", "when"]
     standalone: str
     said: frozenset[Said] = frozenset()
     previous: tuple[Answer, ...] = ()
@@ -63,25 +59,29 @@ class Conversation:
         if not self.enabled or not self.turns:
             return Plan("new", question)
         last = self.turns[-1]
+        topic = self._topic()
+        said = frozenset().union(*(said_in(t.answer) for t in topic))
         if asks_when(question):
-            answered = tuple(t.answer for t in self._topic() if t.answer.citations)
+            answered = tuple(t.answer for t in topic if t.answer.citations)
             if answered:
-                return Plan("when", last.standalone, last.said, answered)
+                return Plan("when", last.standalone, said, answered)
         if asks_for_more(question):
             extra = own_terms(question) - _MORE_WORDS
             standalone = f"{last.standalone} {question}" if extra else last.standalone
-            return Plan("more", standalone, last.said, (last.answer,))
+            weighed = [t.answer for t in topic if t.answer.confidence is not None]
+            return Plan("more", standalone, said, tuple(weighed[:1]))
         if is_follow_up(question):
-            return Plan("follow-up", f"{last.standalone} {question}", last.said)
+            return Plan("follow-up", f"{last.standalone} {question}", said)
         return Plan("new", question)
 
     def _topic(self) -> list[Turn]:
         """The remembered turns of the current topic, newest first."""
-        topic: list[Turn] = []
-        for turn in reversed(self.turns):
-            topic.append(turn)
-            if turn.kind == "new":
+        turns = list(reversed(self.turns))
+        topic = turns[:1]
+        for turn in turns[1:]:
+            if not topic[-1].standalone.startswith(turn.standalone):
                 break
+            topic.append(turn)
         return topic
 
     def standalone(self, question: str) -> str:
@@ -92,11 +92,9 @@ class Conversation:
         """A short reply when the message names nothing to search for (see bot.questions)."""
         return clarification(question, has_previous_turn=self.enabled and bool(self.turns))
 
-    def add(self, question: str, standalone: str, answer: Answer, plan: Plan | None = None) -> None:
-        """Remember a finished turn, answered as `plan` said (alone when None)."""
-        said = plan.said if plan else frozenset()
-        kind = plan.kind if plan else "new"
-        self.turns.append(Turn(question, standalone, answer, said | said_in(answer), kind))
+    def add(self, question: str, standalone: str, answer: Answer) -> None:
+        """Remember a finished turn."""
+        self.turns.append(Turn(question, standalone, answer))
 
     def last_answer(self) -> Answer | None:
         """The most recent answer, if any."""

@@ -178,7 +178,7 @@ class AnsweringService:
                     final = item = dated(item, scope.as_of)
                 yield item
         if conversation is not None and final is not None:
-            conversation.add(question, standalone, final, plan)
+            conversation.add(question, standalone, final)
 
     def _standalone(self, question: str, conversation: Conversation | None, plan: Plan) -> str:
         if conversation is None or plan.kind != "follow-up" or self.condenser is None:
