@@ -31,7 +31,8 @@ _MORE = re.compile(
     r"(?:who|what|which|where|any(?:one|body|thing)?|some(?:one|body|thing)|anybody|others?)"
     r"\W+(?:else|others?)\b"  # "and who else?", "anyone else?", "any others?"
     r"|(?:what|which|who)\s+other\b"  # "what other films won?"
-    r"|(?:tell\s+me\s+|any(?:thing)?\s+|what\s+|and\s+)?more\b"  # "more?", "tell me more"
+    r"|what\s+more\b|tell\s+me\s+more\b"  # "what more did police say?", "tell me more"
+    r"|(?:any(?:thing)?\s+)?more\W*$"  # "more?", "anything more?", not "More than 100 …"
     r"|others\W*$)",
     re.I,
 )
