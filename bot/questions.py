@@ -24,6 +24,11 @@ WHO_IS_MEANT = "Who do you mean by “{pronoun}”? Please ask again with a name
 PERSONAL_PRONOUNS = re.compile(
     r"\b(he|she|they|him|her|his|hers|them|their|theirs|himself|herself|themselves)\b", re.I
 )
+_WH_OPENING = re.compile(r"^\W*(?:who|which|what)\b", re.I)
+_SUBJECT_PRONOUNS = frozenset({"he", "she", "they"})
+_AUXILIARIES = frozenset(
+    "do does did is was were are am has have had will would can could should may might".split()
+)
 _OTHER_PRONOUNS = re.compile(r"\b(it|its|this|that|these|those|there|the same)\b", re.I)
 _CONTINUATIONS = re.compile(r"^\s*(and|but|also|so|what about|how about|what else)\b", re.I)
 _MORE = re.compile(
@@ -77,24 +82,44 @@ def clarification(question: str, has_previous_turn: bool) -> str | None:
     if topicless and (not has_previous_turn or _NEWS_WORDS & set(real_words)):
         return WHICH_TOPIC
     if not has_previous_turn and not name_words(question):
-        pronoun = PERSONAL_PRONOUNS.search(question)
+        pronoun = referring_back(question)
         if pronoun:
-            return WHO_IS_MEANT.format(pronoun=pronoun.group(0))
+            return WHO_IS_MEANT.format(pronoun=pronoun)
+    return None
+
+
+def referring_back(question: str) -> str | None:
+    """The first personal pronoun that points outside the question, if any.
+
+    One after a name points at it ("How old was Jimmy Carter when he died?"), and so does
+    "he"/"she"/"they" after a verb in a who/which question ("Which quarterback announced
+    he is retiring?"); "What did he tell Army Radio?" and "Who spoke at his funeral?"
+    point back.
+    """
+    wh = bool(_WH_OPENING.match(question))
+    for pronoun in PERSONAL_PRONOUNS.finditer(question):
+        before = question[: pronoun.start()]
+        if name_words(before):
+            return None
+        previous = (words(before) or [""])[-1]
+        bound = pronoun.group(0).lower() in _SUBJECT_PRONOUNS and previous not in _AUXILIARIES
+        if not (wh and bound and len(words(before)) > 1):
+            return pronoun.group(0)
     return None
 
 
 def is_follow_up(question: str) -> bool:
     """Whether a question leans on an earlier one.
 
-    A leading "and"/"what about", a personal pronoun with no name before it ("What did
-    he tell Army Radio?", but not "How old was Jimmy Carter when he died?"), or too few
-    content words make a follow-up. "it"/"that" do only when the question has neither
-    names of its own nor enough content words; "Why ..." alone does not.
+    A leading "and"/"what about", a personal pronoun that points outside the question
+    (`referring_back`: "What did he tell Army Radio?", but not "How old was Jimmy Carter
+    when he died?"), or too few content words make a follow-up. "it"/"that" do only
+    when the question has neither names of its own nor enough content words; "Why ..."
+    alone does not.
     """
     if _CONTINUATIONS.match(question) or asks_for_more(question) or asks_when(question):
         return True
-    pronoun = PERSONAL_PRONOUNS.search(question)
-    if pronoun and not name_words(question[: pronoun.start()]):
+    if referring_back(question):
         return True
     own = own_terms(question)
     if len(own) < _MIN_OWN_TERMS:

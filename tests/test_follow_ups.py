@@ -6,7 +6,8 @@ from langchain_core.documents import Document
 
 from bot.answer import Answer, Quote, cite_quotes
 from bot.follow_ups import NO_DATE, said_in, unsaid, when_it_was
-from bot.questions import asks_for_more, asks_when, is_follow_up
+from bot.questions import asks_for_more, asks_when, clarification, is_follow_up
+from index.mentions import name_words
 
 ARTICLE = (
     "OSLO, Norway \u2014\n\nSwedish singer Mara Lind won the Nordic Song Prize on Saturday night. "
@@ -59,12 +60,18 @@ def test_asking_when(message: str) -> None:
         ("Who spoke at his funeral?", True),
         ("What did he tell Army Radio?", True),
         ("When did he die?", True),
+        ("Which quarterback announced he is retiring for good?", False),
+        ("Which country's prime minister said she will resign?", False),
+        ("Who did he meet there?", True),
+        ("Which film made her a star?", True),
     ],
 )
 def test_a_pronoun_makes_a_follow_up_only_without_a_name_before_it(
     message: str, follows: bool
 ) -> None:
     assert is_follow_up(message) is follows and not asks_when(message)
+    if not name_words(message):  # a first message naming no one asks who is meant
+        assert (clarification(message, has_previous_turn=False) is not None) is follows
 
 
 def quote(sentence: str) -> Quote:
