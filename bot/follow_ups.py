@@ -9,6 +9,11 @@ article, so quotes stay exact.
 "when was that?" is answered from the last answer's own citations (`when_it_was`): the
 date a quoted sentence states ("on Tuesday", "Jan. 10"), read against its article's
 date, or else the date of the article that reported it, said as such.
+
+"What song did she sing?" is often answered only by a headline ("Mara Lind wins with
+'Glass Harbour'"), which is embedded with every chunk but is not article text, so it
+can't be quoted. `from_title` answers with the work the title names, cites the article
+(every front end shows its title) and quotes its first sentence, an exact slice.
 """
 
 import re
@@ -18,12 +23,20 @@ from datetime import date, datetime
 
 from langchain_core.documents import Document
 
-from bot.answer import Answer, Citation, Quote
+from bot.answer import Answer, Citation, Quote, cite_quotes
 from index.mentions import names
 from index.sentences import sentence_spans
 
 NOTHING_MORE = "The articles say nothing more about this than what I already said."
 MORE_CONFIDENCE = 0.5  # "who else" answers are this share as sure as the answer before
+_ASKS_FOR_A_WORK = re.compile(
+    r"\b(?:what|which)\s+(?:song|single|album|record|film|movie|show|series|book|memoir|"
+    r"novel|play|painting|dish|title)\b",
+    re.I,
+)
+_QUOTED_WORK = re.compile(
+    r"(?<!\w)[\"\u201c'\u2018]([^\"\u201d'\u2019]{2,80}?)[\"\u201d'\u2019](?!\w)"
+)
 NO_DATE = "The articles I quoted don't say when that was."
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MONTH = (
@@ -107,6 +120,32 @@ def nothing_more(
         if not names(quoted) - known:
             return Answer(text=NOTHING_MORE, abstained=True, mode=answer.mode)
     return answer
+
+
+def from_title(question: str, answer: Answer, chunks: Sequence[Document]) -> Answer | None:
+    """An answer from a retrieved article's title when the question asks which song, film or
+    book, the answer quotes none, and the title names one ("... with 'Glass Harbour'")."""
+    if not _ASKS_FOR_A_WORK.search(question) or _QUOTED_WORK.search(answer.body):
+        return None
+    asked = question.casefold()
+    for chunk in chunks:
+        title = str(chunk.metadata.get("title", ""))
+        work = _QUOTED_WORK.search(title)
+        content = chunk.page_content
+        spans = [(a, b) for a, b in sentence_spans(content) if _ends_sentence(content[a:b])]
+        if not work or work.group(1).casefold() in asked or not spans:
+            continue
+        start, end = spans[0]
+        base = int(chunk.metadata.get("start", 0))
+        quote = Quote(snippet=content[start:end], start=base + start, end=base + end)
+        said = f"\u201c{work.group(1)}\u201d, as the article\u2019s title says"
+        text = f"{said}: \u201c{title}\u201d [1]."
+        return Answer(text=text, citations=[cite_quotes(1, chunk.metadata, [quote])])
+    return None
+
+
+def _ends_sentence(sentence: str) -> bool:
+    return sentence.rstrip('"\u201d\u2019)')[-1:] in {".", "!", "?"}
 
 
 def when_it_was(answers: Sequence[Answer]) -> Answer:

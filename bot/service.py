@@ -27,7 +27,7 @@ from bot.answer import Answer, dated
 from bot.answerers.extractive import ExtractiveAnswerer
 from bot.config import Settings
 from bot.conversation import Conversation, Plan
-from bot.follow_ups import nothing_more, unsaid, when_it_was
+from bot.follow_ups import from_title, nothing_more, unsaid, when_it_was
 from index.embedding.models import load_query_embeddings
 from index.errors import EmptyIndexError
 from index.search.live import LiveIndex
@@ -72,7 +72,11 @@ def build_chain(find: Runnable, answerer: "Answerer") -> Runnable:
         x: Any = None
         for part in inputs:  # Passthrough.assign streams its keys in parts
             x = part if x is None else x + part
-        yield from answerer.stream(x["standalone"], unsaid(x["chunks"], x.get("said", ())))
+        chunks = unsaid(x["chunks"], x.get("said", ()))
+        for item in answerer.stream(x["standalone"], chunks):
+            if isinstance(item, Answer):  # "What song did she sing?": maybe only a title says
+                item = from_title(x["question"], item, chunks) or item
+            yield item
 
     return find | RunnableGenerator(answer)
 

@@ -192,3 +192,11 @@ def test_a_question_naming_its_subject_is_not_merged_though_it_has_a_pronoun(
     assert "He was 87" in age and MITCHELL_SENTENCE not in age
     assert "Ruth Calloway" in funeral and "don't answer" not in funeral
     assert "Friday, January 20, 2023" in when  # the funeral's day, not the death's
+
+
+def test_a_song_named_only_in_the_title_is_answered_from_it(workdir: Path) -> None:
+    _, song = chat(workdir, "Who won the Nordic Song Prize?", "What song did she sing?")
+    body, sources = song.split("Sources")
+    assert "\u201cGlass Harbour\u201d" in body and "[1]" in body
+    # the quote under the title is still a sentence of the article
+    assert "Mara Lind won the Nordic Song Prize on Saturday night" in sources
