@@ -122,10 +122,14 @@ def nothing_more(
     return answer
 
 
-def from_title(question: str, answer: Answer, chunks: Sequence[Document]) -> Answer | None:
+def from_title(
+    question: str, answer: Answer, chunks: Sequence[Document], said: Iterable[Said] = ()
+) -> Answer | None:
     """An answer from a retrieved article's title when the question asks which song, film or
-    book, the answer quotes none, and the title names one ("... with 'Glass Harbour'")."""
-    if not _ASKS_FOR_A_WORK.search(question) or _QUOTED_WORK.search(answer.body):
+    book, the articles' text has nothing new to say (the answer abstains, or only repeats
+    what the topic's answers `said`), and a title names one ("... with 'Glass Harbour'")."""
+    repeated = {s.words for s in said_in(answer)} <= {s.words for s in said}
+    if not _ASKS_FOR_A_WORK.search(question) or not (answer.abstained or repeated):
         return None
     asked = question.casefold()
     for chunk in chunks:
@@ -138,8 +142,8 @@ def from_title(question: str, answer: Answer, chunks: Sequence[Document]) -> Ans
         start, end = spans[0]
         base = int(chunk.metadata.get("start", 0))
         quote = Quote(snippet=content[start:end], start=base + start, end=base + end)
-        said = f"\u201c{work.group(1)}\u201d, as the article\u2019s title says"
-        text = f"{said}: \u201c{title}\u201d [1]."
+        named = f"\u201c{work.group(1)}\u201d, as the article\u2019s title says"
+        text = f"{named}: \u201c{title}\u201d [1]."
         return Answer(text=text, citations=[cite_quotes(1, chunk.metadata, [quote])])
     return None
 

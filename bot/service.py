@@ -66,7 +66,11 @@ def build_find(
 
 
 def build_chain(find: Runnable, answerer: "Answerer") -> Runnable:
-    """find | answer: {question, standalone, scope, k, said?} to the answer's stream."""
+    """find | answer: {question, standalone, scope, k, said?, topic?} to the answer's stream.
+
+    `said` is cut out of the chunks; `topic` is what the topic's answers quoted, which an
+    answer from a title may not merely repeat.
+    """
 
     def answer(inputs: Iterator[dict[str, Any]]) -> Iterator[str | Answer]:
         x: Any = None
@@ -75,7 +79,7 @@ def build_chain(find: Runnable, answerer: "Answerer") -> Runnable:
         chunks = unsaid(x["chunks"], x.get("said", ()))
         for item in answerer.stream(x["standalone"], chunks):
             if isinstance(item, Answer):  # "What song did she sing?": maybe only a title says
-                item = from_title(x["question"], item, chunks) or item
+                item = from_title(x["question"], item, chunks, x.get("topic", ())) or item
             yield item
 
     return find | RunnableGenerator(answer)
@@ -175,7 +179,8 @@ class AnsweringService:
         else:
             inputs = {"question": question, "standalone": standalone, "scope": scope}
             said = plan.said if plan.kind == "more" else frozenset()
-            for item in self.chain.stream({**inputs, "k": self.settings.retrieval.k, "said": said}):
+            inputs |= {"k": self.settings.retrieval.k, "said": said, "topic": plan.said}
+            for item in self.chain.stream(inputs):
                 if isinstance(item, Answer):
                     if plan.kind == "more":
                         item = nothing_more(item, said, _asks_who(question), *plan.previous)
