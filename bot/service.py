@@ -1,16 +1,20 @@
 """The answering service every front end uses: one LCEL chain, built once from settings.
 
-    {question, standalone, scope, k} ─► retrieve ─► answer ─► text…, Answer
+    {question, standalone, scope, k, said} ─► retrieve ─► answer ─► text…, Answer
 
 - *retrieve*: the hybrid retriever's best k chunks (`find`);
-- *answer*: the extractive answerer, or the LLM with its grounding check, streaming the
-  model's text and ending with the final `Answer`.
+- *answer*: the extractive answerer, or the LLM with its grounding check, on the chunks
+  less the sentences already `said` ("and who else?"), streaming the model's text and
+  ending with the final `Answer`.
+
+"when was that?" needs no retrieval: it is answered from the last answer's citations.
 
 Asking, chatting, streaming (CLI and Telegram) and eval all run this chain; `retrieve`
 runs its first step.
 """
 
 import logging
+import re
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from datetime import date
@@ -22,7 +26,8 @@ from langchain_core.runnables import RunnablePassthrough as Passthrough
 from bot.answer import Answer, dated
 from bot.answerers.extractive import ExtractiveAnswerer
 from bot.config import Settings
-from bot.conversation import Conversation
+from bot.conversation import Conversation, Plan
+from bot.follow_ups import from_title, nothing_more, unsaid, when_it_was
 from index.embedding.models import load_query_embeddings
 from index.errors import EmptyIndexError
 from index.search.live import LiveIndex
@@ -41,6 +46,7 @@ if TYPE_CHECKING:
     from bot.llm.condense import Condenser
 
 log = logging.getLogger(__name__)
+_WHO = re.compile(r"\b(?:who|whom|anyone|anybody|someone|somebody)\b", re.I)
 
 
 def build_find(
@@ -60,13 +66,21 @@ def build_find(
 
 
 def build_chain(find: Runnable, answerer: "Answerer") -> Runnable:
-    """find | answer: {question, standalone, scope, k} to the answer's stream."""
+    """find | answer: {question, standalone, scope, k, said?, topic?} to the answer's stream.
+
+    `said` is cut out of the chunks; `topic` is what the topic's answers quoted, which an
+    answer from a title may not merely repeat.
+    """
 
     def answer(inputs: Iterator[dict[str, Any]]) -> Iterator[str | Answer]:
         x: Any = None
         for part in inputs:  # Passthrough.assign streams its keys in parts
             x = part if x is None else x + part
-        yield from answerer.stream(x["standalone"], x["chunks"])
+        chunks = unsaid(x["chunks"], x.get("said", ()))
+        for item in answerer.stream(x["standalone"], chunks):
+            if isinstance(item, Answer):  # "What song did she sing?": maybe only a title says
+                item = from_title(x["question"], item, chunks, x.get("topic", ())) or item
+            yield item
 
     return find | RunnableGenerator(answer)
 
@@ -155,23 +169,30 @@ class AnsweringService:
         In extractive mode only the `Answer` is yielded.
         """
         self._require_articles()
-        standalone = self._standalone(question, conversation)
+        plan = conversation.plan(question) if conversation else Plan("new", question)
+        standalone = self._standalone(question, conversation, plan)
         scope = scope or TimeScope(as_of=date.today())
-        inputs = {"question": question, "standalone": standalone, "scope": scope}
         final: Answer | None = None
-        for item in self.chain.stream({**inputs, "k": self.settings.retrieval.k}):
-            if isinstance(item, Answer):
-                final = item = dated(item, scope.as_of)
-            yield item
+        if plan.kind == "when":
+            final = dated(when_it_was(plan.previous), scope.as_of)
+            yield final
+        else:
+            inputs = {"question": question, "standalone": standalone, "scope": scope}
+            said = plan.said if plan.kind == "more" else frozenset()
+            inputs |= {"k": self.settings.retrieval.k, "said": said, "topic": plan.said}
+            for item in self.chain.stream(inputs):
+                if isinstance(item, Answer):
+                    if plan.kind == "more":
+                        item = nothing_more(item, said, _asks_who(question), *plan.previous)
+                    final = item = dated(item, scope.as_of)
+                yield item
         if conversation is not None and final is not None:
             conversation.add(question, standalone, final)
 
-    def _standalone(self, question: str, conversation: Conversation | None) -> str:
-        if conversation is None:
-            return question
-        if self.condenser is not None:
-            return self.condenser.standalone(question, conversation)
-        return conversation.standalone(question)
+    def _standalone(self, question: str, conversation: Conversation | None, plan: Plan) -> str:
+        if conversation is None or plan.kind != "follow-up" or self.condenser is None:
+            return plan.standalone
+        return self.condenser.standalone(question, conversation)
 
     def retrieve(
         self, question: str, *, k: int, scope: TimeScope | None = None
@@ -202,6 +223,11 @@ class AnsweringService:
     def stats(self) -> IndexStats:
         """Counts, date range, model and location of the index."""
         return stats_of(self.store, self.settings.embedding.model)
+
+
+def _asks_who(question: str) -> bool:
+    """Whether "and who else?" asks for people: then only a new name is something new."""
+    return bool(_WHO.search(question))
 
 
 def _generative(

@@ -1,7 +1,10 @@
-"""`newsbot chat` as a user meets it: new topics, empty messages, pronouns, commands.
+"""`newsbot chat` as a user meets it: new topics, empty messages, pronouns, commands,
+and follow-ups that move on ("and who else?", "when was that?").
 
 The index holds the sample article plus a handful of short crafted stories, so that a
-question joined to the previous turn would visibly get the previous turn's answer.
+question joined to the previous turn would visibly get the previous turn's answer. The
+song-prize and senator stories are written like scraped news: a dateline, an "Updated"
+stamp and a byline around the prose.
 """
 
 import json
@@ -66,6 +69,39 @@ def crafted_stories() -> list[dict[str, str]]:
             "was breathing on his own and talking to his family after his cardiac arrest "
             "on the field.",
         },
+        {
+            "doc_id": "song-prize",
+            "title": "Mara Lind wins the Nordic Song Prize with 'Glass Harbour'",
+            "date": "2023-02-05",
+            "source": "Nordic Wire",
+            "text": "OSLO, Norway \u2014\n\nUpdated 9:14 p.m. ET Feb. 4, 2023\n\n"
+            "By Ingrid Solberg\n\n"
+            "Swedish singer Mara Lind won the Nordic Song Prize on Saturday night in Oslo, "
+            "beating eleven other acts with a ballad about her grandfather's boat.\n\n"
+            "The Finnish duo Kettu Aalto and Susi Virta finished second with a song about "
+            "foxes. Eirik Dahl of Norway came third with a folk song.\n\n"
+            "Tickets for next year's final in Reykjavik go on sale in the spring.",
+        },
+        {
+            "doc_id": "haines-dies",
+            "title": "Former Vermont senator Walter Haines dies at 87",
+            "date": "2023-01-16",
+            "source": "Green Mountain Daily",
+            "text": "BURLINGTON, Vt. \u2014\n\nUpdated 7:02 a.m. ET Jan. 16, 2023\n\n"
+            "Walter Haines, who represented Vermont in the Senate for three terms, died on "
+            "Sunday at his home in Burlington. He was 87.\n\n"
+            "Haines was known for his work on rural broadband and dairy farm subsidies.",
+        },
+        {
+            "doc_id": "haines-funeral",
+            "title": "Here's who is speaking at Walter Haines' funeral",
+            "date": "2023-01-20",
+            "source": "Green Mountain Daily",
+            "text": "BURLINGTON, Vt. \u2014\n\nBy Tom Reyes\n\n"
+            "Governor Ruth Calloway and the former senator's grandson, Daniel Haines, gave "
+            "eulogies at the funeral service on Friday at St. Paul's Cathedral in Burlington. "
+            "About 900 mourners attended the service.",
+        },
     ]
 
 
@@ -122,3 +158,45 @@ def test_chat_commands_are_not_questions(workdir: Path) -> None:
     help_text, unknown = chat(workdir, "/help", "/foo")
     assert "/reset" in help_text and "/quit" in help_text and "Sources" not in help_text
     assert unknown.strip().splitlines() == ["Unknown command /foo; /help lists the commands."]
+
+
+def test_and_who_else_tells_what_the_answer_did_not(workdir: Path) -> None:
+    winner, others, more = chat(
+        workdir, "Who won the Nordic Song Prize?", "and who else?", "any others?"
+    )
+    assert "Mara Lind won the Nordic Song Prize" in winner
+    assert "Kettu Aalto" in others and "Mara Lind won" not in others
+    assert "nothing more" in more and "Kettu Aalto" not in more and "Mara Lind won" not in more
+
+
+def test_when_was_that_gives_the_date_of_what_was_said(workdir: Path) -> None:
+    winner, when = chat(workdir, "Who won the Nordic Song Prize?", "when was that?")
+    assert "Mara Lind won" in winner
+    # "on Saturday night" in the paper of Sunday, February 5
+    assert "Saturday, February 4, 2023" in when and "[1]" in when
+    assert "Mara Lind won the Nordic Song Prize on Saturday night" in when  # the quote
+    assert "Mara Lind won the Nordic Song Prize on Saturday" not in when.split("Sources")[0]
+
+
+def test_a_question_naming_its_subject_is_not_merged_though_it_has_a_pronoun(
+    workdir: Path,
+) -> None:
+    mitchell, age, funeral, when = chat(
+        workdir,
+        MITCHELL,
+        "How old was Walter Haines when he died?",
+        "Who spoke at his funeral?",
+        "when was that?",
+    )
+    assert MITCHELL_SENTENCE in mitchell
+    assert "He was 87" in age and MITCHELL_SENTENCE not in age
+    assert "Ruth Calloway" in funeral and "don't answer" not in funeral
+    assert "Friday, January 20, 2023" in when  # the funeral's day, not the death's
+
+
+def test_a_song_named_only_in_the_title_is_answered_from_it(workdir: Path) -> None:
+    _, song = chat(workdir, "Who won the Nordic Song Prize?", "What song did she sing?")
+    body, sources = song.split("Sources")
+    assert "\u201cGlass Harbour\u201d" in body and "[1]" in body
+    # the quote under the title is still a sentence of the article
+    assert "Mara Lind won the Nordic Song Prize on Saturday night" in sources

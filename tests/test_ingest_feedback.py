@@ -2,10 +2,13 @@
 read, the encoding it guessed, the publisher of a URL, duplicates, and progress."""
 
 import json
+import os
+import pty
 import re
+import subprocess
 from pathlib import Path
 
-from harness.newsbot import run_newsbot
+from harness.newsbot import clean_env, newsbot_script, run_newsbot
 
 from bot.config import Settings
 from index.ingest.pipeline import ingest_paths
@@ -125,6 +128,9 @@ class Recorder:
     def file_done(self, path: Path) -> None:
         self.events.append(("file done", 1))
 
+    def articles_found(self, count: int) -> None:
+        self.events.append(("articles", count))
+
     def article_done(self) -> None:
         self.events.append(("article", 1))
 
@@ -154,3 +160,65 @@ def test_progress_is_reported_within_one_huge_single_line_file(
     assert kinds.index("planned") < kinds.index("embedded") < kinds.index("stored")
     assert len(embedded) >= 3 and max(embedded) <= 64
     assert sum(embedded) == report.chunks
+
+
+def harbour_records(count: int) -> str:
+    """A JSON Lines file's text: `count` short real-looking harbour stories, one a line."""
+    return "".join(
+        json.dumps(
+            {
+                "doc_id": f"harbour-{n}",
+                "title": f"Harbour report {n}",
+                "date": "2023-01-02",
+                "text": f"PORT ALMA \u2014 Boat {n} returned to the harbour on Friday after "
+                f"the storm, its crew of {n + 3} said. The harbour master counted the damage.",
+            }
+        )
+        + "\n"
+        for n in range(count)
+    )
+
+
+def test_progress_counts_the_records_of_a_json_lines_file_as_articles(
+    settings: Settings, tmp_path: Path
+) -> None:
+    (tmp_path / "news.jsonl").write_text(harbour_records(40))
+    recorder = Recorder()
+    ingest_paths(settings, [tmp_path / "news.jsonl"], recorder)
+    kinds = [kind for kind, _ in recorder.events]
+    assert recorder.events[:2] == [("files", 1), ("articles", 40)]
+    assert kinds.count("article") == 40 and kinds.index("articles") < kinds.index("planned")
+    again = Recorder()  # unchanged articles are done too: the count reaches its total
+    report = ingest_paths(settings, [tmp_path / "news.jsonl"], again)
+    assert report.unchanged == 40
+    assert [k for k, _ in again.events].count("article") == 40
+
+
+def test_newsbot_ingest_on_a_terminal_shows_articles_not_files(tmp_path: Path) -> None:
+    """`newsbot ingest` on a pseudo-terminal, as a user's shell runs it: the bar counts the
+    file's 40 records, and the one file is only a detail beside them."""
+    (tmp_path / "news.jsonl").write_text(harbour_records(40))
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [newsbot_script(), "ingest", "news.jsonl", "--data-dir", "data"],
+        cwd=tmp_path,
+        env=clean_env(COLUMNS="160", TERM="xterm"),
+        stdin=subprocess.DEVNULL,
+        stdout=terminal,
+        stderr=terminal,
+    )
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            data = os.read(controller, 65536)
+        except OSError:  # the terminal closed: the process ended
+            break
+        if not data:
+            break
+        shown += data
+    assert process.wait(timeout=300) == 0
+    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown.decode("utf-8", "replace"))  # colours
+    assert re.search(r"\b\d+/40 articles", screen), screen[-2000:]
+    assert "/1 files" in screen and not re.search(r"\b\d+/1 articles", screen)
+    assert "40 new, 0 updated, 0 unchanged" in screen

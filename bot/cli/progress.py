@@ -1,4 +1,4 @@
-"""Rich progress bars and tables: ingest (files, articles, chunks/s) and eval."""
+"""Rich progress bars and tables: ingest (articles, files, chunks/s) and eval."""
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 
 class RichIngestProgress:
     """Implements `index.ingest.IngestProgress` on a rich progress display (stderr):
-    files done, and chunks embedded out of those cut so far, which moves within a file."""
+    articles done out of those read so far (one JSON Lines file of 254 records is 254
+    articles, not one file), files done, and chunks embedded out of those cut so far,
+    which moves within a big article."""
 
     def __init__(self) -> None:
         console = Console(stderr=True)
@@ -38,11 +40,13 @@ class RichIngestProgress:
             transient=True,
             disable=not console.is_terminal,
         )
-        self.task = self.progress.add_task("ingest", total=None, detail="files")
+        self.task = self.progress.add_task("ingest", total=None, detail="articles")
         self.embedding = self.progress.add_task(
             "embed", total=0, detail="chunks embedded", visible=False
         )
-        self.articles = 0
+        self.articles = 0  # found so far
+        self.files = 0
+        self.files_read = 0
         self.chunks = 0
         self.rate = 0.0
 
@@ -59,14 +63,20 @@ class RichIngestProgress:
         self.progress.stop()
 
     def files_found(self, count: int) -> None:
-        self.progress.update(self.task, total=count)
+        self.files = count
+        self._show_counts()
 
     def file_done(self, path: Path) -> None:
-        self.progress.advance(self.task)
+        self.files_read += 1
+        self._show_counts()
+
+    def articles_found(self, count: int) -> None:
+        self.articles += count
+        self.progress.update(self.task, total=self.articles)
+        self._show_counts()
 
     def article_done(self) -> None:
-        self.articles += 1
-        self._show_counts()
+        self.progress.advance(self.task)
 
     def chunks_planned(self, count: int) -> None:
         total = (self.progress.tasks[self.embedding].total or 0) + count
@@ -82,7 +92,8 @@ class RichIngestProgress:
         self._show_counts()
 
     def _show_counts(self) -> None:
-        detail = f"files · {self.articles} articles · {self.chunks} chunks · {self.rate:.0f}/s"
+        files = f"{self.files_read}/{self.files} files · " if self.files else ""
+        detail = f"articles · {files}{self.chunks} chunks · {self.rate:.0f}/s"
         self.progress.update(self.task, detail=detail)
 
 

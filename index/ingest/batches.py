@@ -33,13 +33,17 @@ EMBED_STEP = 64  # chunks per call of the encoder, and per progress report
 class IngestProgress(Protocol):
     """What a front end is told as ingest proceeds.
 
+    `articles_found(count)` comes when a file has been read (a JSON Lines file of 254
+    records: 254), before any of its articles is cut; `article_done()` once per article,
+    whether it is written, unchanged or skipped, so progress counts articles, not files.
     `chunks_planned(count)` comes when an article has been cut into `count` chunks, and
     `chunks_embedded(count)` after every step of the encoder, so progress shows within
-    a big file.
+    a big article.
     """
 
     def files_found(self, count: int) -> None: ...
     def file_done(self, path: Path) -> None: ...
+    def articles_found(self, count: int) -> None: ...
     def article_done(self) -> None: ...
     def chunks_planned(self, count: int) -> None: ...
     def chunks_embedded(self, count: int) -> None: ...
@@ -49,6 +53,7 @@ class IngestProgress(Protocol):
 class _Silent:
     def files_found(self, count: int) -> None: ...
     def file_done(self, path: Path) -> None: ...
+    def articles_found(self, count: int) -> None: ...
     def article_done(self) -> None: ...
     def chunks_planned(self, count: int) -> None: ...
     def chunks_embedded(self, count: int) -> None: ...
@@ -125,8 +130,8 @@ class Ingestor:
         files, report.problems = find_files(paths, exclude=[self.store.data_dir])
         self.progress.files_found(len(files))
         stored = self.store.articles()
-        plan = _Plan(stored, report)
-        given = (_with_publisher(article) for article in articles)
+        plan = _Plan(stored, report, self.progress)
+        given = (self._found(_with_publisher(article)) for article in articles)
         loaded = itertools.chain(self._load(files, report), given)
         chunked = (self._chunk(article) for article in plan.changed(loaded))
         # A batch is written while the next one is embedded (torch leaves the GIL), never
@@ -151,15 +156,24 @@ class Ingestor:
         return report
 
     def _load(self, files: list[Path], report: IngestReport) -> Iterator[Article]:
+        """Each file's articles, read whole first (its text is in memory anyway), so
+        progress knows how many articles are coming before the first is cut."""
         for path in files:
+            loaded: list[Article] = []
             for item in load_file(path, self.max_file_bytes):
                 if isinstance(item, LoadProblem):
                     report.problems.append(item)
                 elif isinstance(item, LoadNote):
                     report.notes.append(item)
                 else:
-                    yield item
+                    loaded.append(item)
+            self.progress.articles_found(len(loaded))
+            yield from loaded
             self.progress.file_done(path)
+
+    def _found(self, article: Article) -> Article:
+        self.progress.articles_found(1)
+        return article
 
     def _chunk(self, article: Article) -> tuple[Article, list[Chunk]]:
         chunks = self.chunker.chunk(article)
@@ -199,8 +213,11 @@ class Ingestor:
 class _Plan:
     """Decides, per article, whether it is new, changed or unchanged."""
 
-    def __init__(self, stored: dict[str, StoredArticle], report: IngestReport) -> None:
+    def __init__(
+        self, stored: dict[str, StoredArticle], report: IngestReport, progress: IngestProgress
+    ) -> None:
         self.stored = stored
+        self.progress = progress  # told of every article it skips
         self.by_origin = {a.origin: a.id for a in stored.values()}
         self.report = report
         self.seen: dict[str, str] = {}
@@ -215,11 +232,13 @@ class _Plan:
                 self.report.problems.append(
                     LoadProblem(article.origin, f"duplicate article id '{article.id}'; skipped")
                 )
+                self.progress.article_done()
                 continue
             self.seen[article.id] = article.origin
             old = self.stored.get(article.id)
             if old and old.content_hash == article.content_hash:
                 self.report.unchanged += 1
+                self.progress.article_done()
                 continue
             previous_id = self.by_origin.get(article.origin)
             same_text = self.texts.setdefault(text_hash(article.text), article.id)
@@ -227,6 +246,7 @@ class _Plan:
                 self.report.duplicates.append(
                     LoadProblem(article.origin, f"same text as article '{same_text}'")
                 )
+                self.progress.article_done()
                 continue
             if previous_id and previous_id != article.id:
                 self.replaced[article.id] = [previous_id]
