@@ -138,6 +138,8 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Path("data")
+    # the shared bot state's database URL; None: SQLite at telegram.state_file
+    state: str | None = None
     embedding: EmbeddingSettings = EmbeddingSettings()
     chunking: ChunkingSettings = ChunkingSettings()
     retrieval: RetrievalSettings = RetrievalSettings()

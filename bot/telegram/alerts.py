@@ -23,11 +23,11 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler
 
+from bot.state import Watch
 from bot.telegram.delivery import chat_gone
 from bot.telegram.formatting import escape, link
 from bot.telegram.handlers import ask_and_reply
 from bot.telegram.state import BotData, Context
-from bot.telegram.subscriptions import Watch
 from index.errors import NewsbotError
 from index.search.stories import Lead, Story, group_stories, story_date
 from index.search.watches import Match, Topic, match, read_arrivals

@@ -3,8 +3,9 @@ polling, or as one of several webhook replicas (webhook.py).
 
 The token comes only from TELEGRAM_BOT_TOKEN and the Bot API from TELEGRAM_API_BASE
 (default: Telegram's). Answering runs in a pool of `telegram.answer_workers` threads;
-updates run concurrently across chats and in order within a chat (ordering.py). Chat
-state and question counts live in a shared SQLite file (shared.py).
+each update runs once, concurrently across chats and in order within a chat, across
+replicas (ordering.py). Chat state, question counts, watches and alerts live in the
+shared state database (bot/state/: SQLite for one host, Postgres for several).
 """
 
 import logging
@@ -29,13 +30,12 @@ from telegram.ext import (
 )
 
 from bot.config import ConfigError, Settings
+from bot.state import StateStore, Subscriptions, default_url, open_database
 from bot.telegram import admin, alerts, digests, handlers, redaction, shared, uploads, watches
 from bot.telegram.access import ADDRESSED
 from bot.telegram.citations import CALLBACK_PATTERN
 from bot.telegram.ordering import ChatOrderedProcessor
-from bot.telegram.shared import SessionStore
 from bot.telegram.state import CONTEXT_TYPES, BotData, Context
-from bot.telegram.subscriptions import Subscriptions
 from bot.telegram.webhook import webhook
 from index.errors import NewsbotError
 
@@ -46,6 +46,9 @@ API_BASE_VARIABLE = "TELEGRAM_API_BASE"
 DEFAULT_API_BASE = "https://api.telegram.org"
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
 _RETRIES_AFTER_FLOOD = 3
+# Telegram's default is 40 connections per bot; updates of one chat wait for each other
+# (ordering.py) anyway, and fewer connections keep a burst from piling up on replicas
+WEBHOOK_CONNECTIONS = 10
 
 NewsApplication = Application[Any, Any, Any, Any, BotData, Any]
 
@@ -76,6 +79,7 @@ def read_api_base(environ: Mapping[str, str]) -> str:
 
 def build_application(settings: Settings, token: str, api_base: str) -> NewsApplication:
     """The Application with its handlers; nothing heavy happens until post_init."""
+    state = open_state(settings)
     application: NewsApplication = (
         Application.builder()
         .token(token)
@@ -83,16 +87,14 @@ def build_application(settings: Settings, token: str, api_base: str) -> NewsAppl
         .base_file_url(f"{api_base}/file/bot")
         .context_types(CONTEXT_TYPES)
         .rate_limiter(AIORateLimiter(max_retries=_RETRIES_AFTER_FLOOD))
-        .concurrent_updates(ChatOrderedProcessor())
+        .concurrent_updates(ChatOrderedProcessor(state))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
     )
     application.bot_data.settings = settings
-    application.bot_data.sessions = SessionStore(
-        settings.telegram.state_file or settings.data_dir / "telegram-state.sqlite"
-    )
-    application.bot_data.subscriptions = Subscriptions(application.bot_data.sessions)
+    application.bot_data.state = state
+    application.bot_data.subscriptions = Subscriptions(state)
     application.add_handler(TypeHandler(Update, shared.load_chat), group=-2)
     application.add_handler(TypeHandler(Update, handlers.gate), group=-1)
     application.add_handler(CommandHandler("start", handlers.start))
@@ -114,6 +116,12 @@ def build_application(settings: Settings, token: str, api_base: str) -> NewsAppl
     application.add_handler(TypeHandler(Update, shared.save_chat), group=1)
     application.add_error_handler(handlers.on_error)
     return application
+
+
+def open_state(settings: Settings) -> StateStore:
+    """The shared state at `state` (default: SQLite at telegram.state_file), migrated."""
+    state_file = settings.telegram.state_file or settings.data_dir / "telegram-state.sqlite"
+    return StateStore(open_database(settings.state or default_url(state_file), state_file))
 
 
 async def post_init(application: NewsApplication) -> None:
@@ -148,7 +156,7 @@ async def post_shutdown(application: NewsApplication) -> None:
     if executor is not None:
         executor.shutdown(wait=True, cancel_futures=True)
     application.bot_data.writer.shutdown(wait=True, cancel_futures=True)
-    application.bot_data.sessions.close()
+    application.bot_data.state.close()
     log.info("stopped")
 
 
@@ -179,6 +187,7 @@ def run(settings: Settings, webhook_url: str | None = None, listen: str = "0.0.0
                 url_path=hook.url_path,
                 webhook_url=hook.url,
                 secret_token=hook.secret,
+                max_connections=WEBHOOK_CONNECTIONS,
                 allowed_updates=updates,
                 stop_signals=stop,
             )

@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import logging
 
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import BotCommand, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
@@ -179,12 +180,12 @@ async def sources(update: Update, context: Context) -> None:
     if last is None:
         await _message(update).reply_text("No answer yet: ask me a question first.")
         return
-    turn, answer = last
+    key, answer = last
     if not answer.citations:
         await _message(update).reply_text("The last answer has no sources.")
         return
     html, plain = page_text(answer.citations, 1)
-    markup = page_markup(turn, 1, len(answer.citations))
+    markup = page_markup(key, 1, len(answer.citations))
     await reply_html(_message(update), html, plain, markup=markup)
 
 
@@ -202,11 +203,13 @@ async def ask_and_reply(message: Message, update: Update, context: Context, text
     """Answer `text` in the sender's conversation, within their question rate."""
     user = _user_data(context)
     per_minute = context.bot_data.settings.telegram.questions_per_minute
-    # counted in the shared store, so the limit holds across replicas; off the loop,
-    # since the count waits for any other replica's write to the store
+    # counted in the shared state, so the limit holds across replicas (off the loop: the
+    # count may wait for another replica's write); unreachable state lets the question by
     asker = update.effective_user.id if update.effective_user else message.chat_id
-    sessions = context.bot_data.sessions
-    if not await asyncio.to_thread(sessions.take_question, asker, per_minute):
+    within = True
+    with contextlib.suppress(SQLAlchemyError):
+        within = await asyncio.to_thread(context.bot_data.state.take_question, asker, per_minute)
+    if not within:
         if not user.warned:
             user.warned = True
             await message.reply_text(SLOW_DOWN.format(n=per_minute))
@@ -227,12 +230,12 @@ async def ask_and_reply(message: Message, update: Update, context: Context, text
     await send_answer(message, answer, chat.remember(answer))
 
 
-async def send_answer(message: Message, answer: Answer, turn: int) -> None:
+async def send_answer(message: Message, answer: Answer, key: int) -> None:
     """Reply with the answer, split if long; the Sources button goes under the last part."""
     parts = answer_parts(answer) or [(escape(NOT_FOUND), NOT_FOUND)]
     for i, (html, plain) in enumerate(parts):
         last = i == len(parts) - 1
-        markup = sources_button(turn) if last and answer.citations else None
+        markup = sources_button(key) if last and answer.citations else None
         await reply_html(message, html, plain, markup=markup, quote=i == 0)
 
 
@@ -242,23 +245,23 @@ async def sources_page(update: Update, context: Context) -> None:
     if query is None:
         return
     request = parse_callback(query.data or "")
-    answer = _chat_data(context).answers.get(request.turn) if request else None
+    answer = _chat_data(context).answers.get(request.key) if request else None
     if request is None or answer is None or not answer.citations:
         await query.answer("Those sources are no longer available; please ask again.")
         return
     await query.answer()
     page = min(max(request.page, 1), len(answer.citations))
     html, plain = page_text(answer.citations, page)
-    markup = page_markup(request.turn, page, len(answer.citations))
+    markup = page_markup(request.key, page, len(answer.citations))
     if not request.opens_pager or not isinstance(query.message, Message):
         await edit_html(query, html, plain, markup)
         return
     chat = _chat_data(context)
-    card = chat.pagers.get(request.turn)
+    card = chat.pagers.get(request.key)
     if card is not None and await _show_card(context, query.message.chat_id, card, html, markup):
         return
     sent = await reply_html(query.message, html, plain, markup=markup, quote=True)
-    chat.pagers[request.turn] = sent.message_id
+    chat.pagers[request.key] = sent.message_id
 
 
 async def _show_card(
