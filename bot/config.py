@@ -121,6 +121,8 @@ class TelegramSettings(Section):
     max_document_mb: float = Field(20.0, ge=0.1, le=2000.0)
     timezone: Annotated[str, AfterValidator(_known_timezone)] = "UTC"
     digest_check_s: float = Field(30.0, ge=0.5, le=3600.0)
+    alert_check_s: float = Field(10.0, ge=0.5, le=3600.0)
+    alert_retry_s: float = Field(5.0, ge=0.1, le=3600.0)
 
 
 class LoggingSettings(Section):

@@ -5,6 +5,8 @@ claims that make things happen once (updates, leases, alerts, outbox, rate limit
 between two independent connections, as between two replicas.
 """
 
+import asyncio
+import datetime as dt
 import json
 import multiprocessing
 import time
@@ -16,8 +18,10 @@ import pytest
 from harness.emulator_client import free_port
 from harness.postgres import PostgresCluster, postgres_bin
 from sqlalchemy import create_engine, inspect, text
+from telegram import Chat, Message, Update
 
 from bot.state import StateStore, Subscriptions, default_url, open_database, tables
+from bot.telegram.ordering import ChatOrderedProcessor
 from index.errors import DataDirError
 
 
@@ -103,7 +107,7 @@ def test_each_alert_is_claimed_once_and_goes_through_the_outbox(url: str) -> Non
         assert sorted((o.chat_id, o.article_id) for o in taken) == [(7, "a1"), (7, "a2"), (8, "a1")]
         assert two.take_outgoing() == []  # being sent by the first sender
         first = next(o for o in taken if o.chat_id == 8)
-        assert one.failed(first) == 5.0  # tried again after the first backoff
+        assert one.failed(first, 5.0) == 5.0  # tried again after the first wait
         for outgoing in taken:
             if outgoing is not first:
                 one.sent(outgoing)
@@ -141,3 +145,39 @@ def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
         open_database("postgresql://newsbot:secret@127.0.0.1:1/x")
     with pytest.raises(DataDirError, match="is not a database URL"):
         open_database("nonsense://")
+
+
+def _update(chat_id: int, update_id: int) -> Update:
+    chat = Chat(chat_id, Chat.GROUP)
+    return Update(update_id, message=Message(update_id, dt.datetime.now(dt.UTC), chat, text="q"))
+
+
+def test_two_replicas_run_one_chat_one_update_at_a_time_and_each_update_once(url: str) -> None:
+    """Two processors on one database, as two replicas: a chat's updates never overlap."""
+    one = ChatOrderedProcessor(StateStore(open_database(url)))
+    two = ChatOrderedProcessor(StateStore(open_database(url)))
+    events: list[str] = []
+
+    async def work(name: str) -> None:
+        events.append(f"{name} start")
+        await asyncio.sleep(0.2)  # long enough for the other replica to try the chat
+        events.append(f"{name} end")
+
+    async def main() -> None:
+        await asyncio.gather(
+            one.process_update(_update(-9, 1), work("u1")),
+            two.process_update(_update(-9, 2), work("u2")),
+            two.process_update(_update(-9, 1), work("u1 again")),  # a retried delivery
+        )
+
+    asyncio.run(main())
+    starts = [e.removesuffix(" start") for e in events if e.endswith("start")]
+    assert len(starts) == 2 and "u2" in starts  # update 1 ran once, on either replica
+    assert events == [
+        f"{starts[0]} start",
+        f"{starts[0]} end",
+        f"{starts[1]} start",
+        f"{starts[1]} end",
+    ]  # one finished before the other began
+    one.state.close()
+    two.state.close()

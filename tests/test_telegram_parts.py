@@ -9,6 +9,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -17,6 +18,7 @@ from telegram import Bot, Chat, Message, Update
 
 from bot.answer import Answer, Citation
 from bot.config import ConfigError
+from bot.state import StateStore, default_url, open_database
 from bot.telegram.app import DEFAULT_API_BASE, read_api_base, read_token
 from bot.telegram.citations import page_markup, page_text, parse_callback, sources_button
 from bot.telegram.delivery import reply_html, typing
@@ -225,9 +227,11 @@ def update_in(chat_id: int, update_id: int) -> Update:
     return Update(update_id, message=Message(update_id, dt.datetime.now(dt.UTC), chat, text="q"))
 
 
-def test_updates_run_in_order_within_a_chat_and_concurrently_across_chats() -> None:
+def test_updates_run_in_order_within_a_chat_and_concurrently_across_chats(tmp_path: Path) -> None:
+    state = StateStore(open_database(default_url(tmp_path / "state.sqlite")))
+
     async def main() -> list[str]:
-        processor = ChatOrderedProcessor()
+        processor = ChatOrderedProcessor(state)
         events: list[str] = []
         release_a1 = asyncio.Event()
 

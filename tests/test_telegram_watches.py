@@ -42,6 +42,18 @@ COAST_FERRY = Story(
     ),
     outlet="Coast Courier",
 )
+MARKET_STRIKE = Story(
+    "fish-market-strike",
+    "Fish market traders strike over stall rents",
+    "2024-03-21",
+    "Tomas Berg",
+    (
+        "Traders at the Tallowmere fish market closed their stalls on Thursday in a strike "
+        "over rents, which the harbour board plans to double from May.",
+        "The board said the rents have not changed since 2009 and pay for the market's ice "
+        "machines, which broke down twice last winter.",
+    ),
+)
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +88,8 @@ def newsbot(
             "admin_user_ids": [ADMIN],
             "questions_per_minute": 600,
             "digest_check_s": 0.5,
+            "alert_check_s": 0.5,
+            "alert_retry_s": 0.5,
             "timezone": "Europe/Oslo",
         },
     }
@@ -292,3 +306,21 @@ def test_a_daily_digest_fires_once(
         ).fetchone()
     assert following > time.time() + 3600  # moved to the next 07:30, so it goes once
     assert said(emulator, "/digest off", FERRY_FAN).startswith("The daily digest is off")
+
+
+def test_an_alert_that_fails_twice_goes_out_on_the_third_try(
+    refreshed: dict[str, Any], newsbot: NewsbotProcess, emulator: TelegramEmulator, site: NewsSite
+) -> None:
+    mark, busy = last_id(emulator, MARKET_FAN), last_id(emulator, BUSY)
+    emulator.fail_chat(MARKET_FAN, times=2)  # Telegram answers 500 twice
+    site.publish(MARKET_STRIKE)
+    assert "1 new" in refresh(emulator)
+    got = emulator.wait_for_bot_message(
+        MARKET_FAN, lambda m: "strike" in m["text"], after_message_id=mark, timeout=60
+    )
+    assert got["text"].startswith("\U0001f514")
+    command(emulator, "/watches", ADMIN)  # give a stray fourth send time to show up
+    assert len(alerts(emulator, MARKET_FAN, mark)) == 1
+    assert ["strike" in m["text"] for m in alerts(emulator, BUSY, busy)] == [True]  # not held up
+    assert newsbot.output().count("an alert to chat 3103 failed") == 2
+    assert "Traceback" not in newsbot.output()

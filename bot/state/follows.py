@@ -20,7 +20,7 @@ from bot.state.digests import DigestSchedules
 
 KEEP_ALERTED_S = 30 * 86400
 SENDING_S = 120.0  # how long a sender holds an outbox row before others may retry it
-BACKOFF_S = (5.0, 30.0, 120.0, 600.0, 1800.0)  # waits after the 1st, 2nd, ... failure
+ATTEMPTS = 8  # sends of one message before it is given up (waits double in between)
 
 
 @dataclass(frozen=True)
@@ -164,12 +164,11 @@ class Subscriptions(DigestSchedules):
         with self.store.transaction() as db:
             db.execute(update(o).where(o.c.id == outgoing.id).values(sent=time.time()))
 
-    def failed(self, outgoing: Outgoing, final: bool = False) -> float | None:
-        """Count a failed send: when it is tried again (None: given up, or `final`)."""
+    def failed(self, outgoing: Outgoing, first_wait_s: float) -> float | None:
+        """Count a failed send: the wait before it is tried again (doubling), None: given up."""
         o, now = tables.outbox, time.time()
         attempts = outgoing.attempts + 1
-        give_up = final or attempts > len(BACKOFF_S)
-        wait = None if give_up else BACKOFF_S[attempts - 1]
+        wait = first_wait_s * 2 ** (attempts - 1) if attempts < ATTEMPTS else None
         with self.store.transaction() as db:
             db.execute(
                 update(o)
@@ -177,7 +176,7 @@ class Subscriptions(DigestSchedules):
                 .values(
                     attempts=attempts,
                     due=now + (wait or 0.0),
-                    failed=now if give_up else None,
+                    failed=now if wait is None else None,
                 )
             )
         return wait
