@@ -32,6 +32,7 @@ class Watch:
     words: str
     vector: np.ndarray | None = None
     model: str | None = None
+    created: float = 0.0  # Unix s: articles ingested before it don't alert it
 
 
 @dataclass(frozen=True)
@@ -71,14 +72,14 @@ class Subscriptions(DigestSchedules):
     def watches(self, chat_id: int | None = None) -> list[Watch]:
         """One chat's watches by number, or every chat's."""
         w = tables.watches
-        query = select(w.c.chat_id, w.c.number, w.c.words, w.c.vector, w.c.model)
+        query = select(w.c.chat_id, w.c.number, w.c.words, w.c.vector, w.c.model, w.c.created)
         if chat_id is not None:
             query = query.where(w.c.chat_id == chat_id)
         with self.store.engine.begin() as db:
             rows = db.execute(query.order_by(w.c.chat_id, w.c.number)).all()
         return [
-            Watch(c, n, words, np.frombuffer(v, dtype=np.float32) if v else None, m)
-            for c, n, words, v, m in rows
+            Watch(c, n, words, np.frombuffer(v, dtype=np.float32) if v else None, m, created)
+            for c, n, words, v, m, created in rows
         ]
 
     def remove_watch(self, chat_id: int, number: int) -> str | None:

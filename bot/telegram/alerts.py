@@ -156,6 +156,8 @@ def plan_alerts(data: BotData, ids: list[str]) -> list[ChatAlerts]:
     leads = {a.article.id: a.lead for a in arrivals}
     by_chat: dict[int, list[Match]] = {}
     for m in found:  # best first
+        if (m.article.ingested or float("inf")) < watches[m.key].created:
+            continue  # in the index before the watch was set (seen again by arrivals.py)
         by_chat.setdefault(watches[m.key].chat_id, []).append(m)
     return [
         plan

@@ -31,7 +31,18 @@ from telegram.ext import (
 
 from bot.config import ConfigError, Settings
 from bot.state import StateStore, Subscriptions, default_url, open_database
-from bot.telegram import admin, alerts, digests, handlers, redaction, shared, uploads, watches
+from bot.telegram import (
+    admin,
+    alerts,
+    arrivals,
+    digests,
+    handlers,
+    leader,
+    redaction,
+    shared,
+    uploads,
+    watches,
+)
 from bot.telegram.access import ADDRESSED
 from bot.telegram.citations import CALLBACK_PATTERN
 from bot.telegram.ordering import ChatOrderedProcessor
@@ -132,6 +143,12 @@ async def post_init(application: NewsApplication) -> None:
     )
     await data.run(data.warm_up)
     await application.bot.set_my_commands(handlers.COMMANDS)
+    await leader.elect(data)  # before the first scheduled refresh asks who leads
+    if application.job_queue is not None:
+        renew = leader.RENEW_S
+        application.job_queue.run_repeating(leader.campaign, renew, first=renew, name="leader")
+        every = data.settings.telegram.alert_check_s
+        application.job_queue.run_repeating(arrivals.check, every, first=every, name="arrivals")
     heartbeat = data.settings.telegram.heartbeat_file
     if heartbeat is not None and application.job_queue is not None:
         application.job_queue.run_repeating(
