@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
 from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
@@ -49,6 +50,7 @@ from bot.telegram.ordering import ChatOrderedProcessor
 from bot.telegram.state import CONTEXT_TYPES, BotData, Context
 from bot.telegram.webhook import webhook
 from index.errors import NewsbotError
+from index.store.catalog import IndexStats
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +161,34 @@ async def post_init(application: NewsApplication) -> None:
             name="heartbeat",
         )
     log.info("@%s is ready for updates", application.bot.username)
+    announce(data, application.bot.username, await data.run(data.stats))
+
+
+def announce(data: BotData, username: str, stats: IndexStats | None) -> None:
+    """One INFO line saying what this bot serves, shown whatever `logging.level` is.
+
+    The handlers drop INFO at the default level (WARNING); this one line is handed to
+    them directly, so an operator always sees what started.
+    """
+    settings = data.settings
+    held = (
+        f"{stats.articles} article{'' if stats.articles == 1 else 's'} ({stats.chunks} chunks) "
+        f"in {stats.location}"
+        if stats is not None
+        else "no index yet"
+    )
+    state = make_url(settings.state).render_as_string() if settings.state else "SQLite"
+    record = log.makeRecord(
+        log.name,
+        logging.INFO,
+        __file__,
+        0,
+        "@%s serves %s; answer mode %s; shared state %s; %s",
+        (username, held, settings.answer.mode, state, "leading" if data.leading else "a replica"),
+        None,
+    )
+    for handler in logging.getLogger().handlers:
+        handler.handle(record)
 
 
 async def beat(context: Context) -> None:
