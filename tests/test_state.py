@@ -21,6 +21,7 @@ from sqlalchemy import create_engine, inspect, text
 from telegram import Chat, Message, Update
 
 from bot.state import StateStore, Subscriptions, default_url, open_database, tables
+from bot.state.budget import SendBudget
 from bot.telegram.ordering import ChatOrderedProcessor
 from index.errors import DataDirError
 
@@ -72,7 +73,7 @@ def test_migrations_create_every_table_and_run_again_harmlessly(url: str) -> Non
     for table in tables.metadata.sorted_tables:
         assert {c.name for c in table.columns} == {c["name"] for c in found.get_columns(table.name)}
     with engine.connect() as connection:
-        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0002"
+        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0003"
     engine.dispose()
 
 
@@ -181,3 +182,17 @@ def test_two_replicas_run_one_chat_one_update_at_a_time_and_each_update_once(url
     ]  # one finished before the other began
     one.state.close()
     two.state.close()
+
+
+def test_the_send_budget_is_shared_by_two_connections(url: str) -> None:
+    one, two = StateStore(open_database(url)), StateStore(open_database(url))
+    a, b = SendBudget(one, "sends", 2.0, 2.0), SendBudget(two, "sends", 2.0, 2.0)
+    try:
+        assert [a.take(100.0), b.take(100.0)] == [0.0, 0.0]  # the two saved-up tokens
+        assert b.take(100.0) == pytest.approx(0.5)  # empty for both: wait for the refill
+        assert a.take(100.25) == pytest.approx(0.25)
+        assert a.take(100.5) == 0.0 and b.take(100.5) == pytest.approx(0.5)
+        assert b.take(200.0) == 0.0 and a.take(200.0) == 0.0 and a.take(200.0) > 0.0
+    finally:
+        one.close()
+        two.close()

@@ -107,3 +107,12 @@ marks = Table(
     Column("value", Text, nullable=False),
     Column("at", Float, nullable=False),
 )
+
+# token buckets shared by every replica: Telegram's bot-wide send limit
+buckets = Table(
+    "buckets",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("at", Float, nullable=False),
+)

@@ -21,7 +21,6 @@ from sqlalchemy.engine import make_url
 from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     CallbackQueryHandler,
     CommandHandler,
@@ -47,6 +46,7 @@ from bot.telegram import (
 from bot.telegram.access import ADDRESSED
 from bot.telegram.citations import CALLBACK_PATTERN
 from bot.telegram.ordering import ChatOrderedProcessor
+from bot.telegram.sending import SharedRateLimiter
 from bot.telegram.state import CONTEXT_TYPES, BotData, Context
 from bot.telegram.webhook import webhook
 from index.errors import NewsbotError
@@ -99,7 +99,7 @@ def build_application(settings: Settings, token: str, api_base: str) -> NewsAppl
         .base_url(f"{api_base}/bot")
         .base_file_url(f"{api_base}/file/bot")
         .context_types(CONTEXT_TYPES)
-        .rate_limiter(AIORateLimiter(max_retries=_RETRIES_AFTER_FLOOD))
+        .rate_limiter(SharedRateLimiter(state, max_retries=_RETRIES_AFTER_FLOOD))
         .concurrent_updates(ChatOrderedProcessor(state))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
