@@ -160,18 +160,24 @@ class Replica:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def state_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """The shared state: a SQLite file every replica opens, or a PostgreSQL server."""
+def postgres(request: pytest.FixtureRequest) -> Iterator[PostgresCluster | None]:
+    """A PostgreSQL server for the shared state, or None for a SQLite file."""
     if request.param == "sqlite":
-        yield default_url(tmp_path_factory.mktemp("shared") / "state.sqlite")
+        yield None
         return
     server = PostgresCluster(free_port()).start()
     try:
-        yield server.url
+        yield server
     finally:
         server.remove()
+
+
+@pytest.fixture(scope="module")
+def state_url(postgres: PostgresCluster | None, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The shared state: a SQLite file every replica opens, or the PostgreSQL server."""
+    if postgres is None:
+        return default_url(tmp_path_factory.mktemp("shared") / "state.sqlite")
+    return postgres.url
 
 
 @pytest.fixture(scope="module")
@@ -355,6 +361,27 @@ def test_a_daily_digest_is_sent_by_exactly_one_replica(cluster: Any, state_url: 
     assert [m["message_id"] for m in digests] == [digest["message_id"]]
     senders = [r for r in replicas if "sending chat 7301 its daily digest" in log(r)]
     assert len(senders) == 1
+
+
+def test_questions_are_answered_while_postgres_restarts(
+    cluster: Any, postgres: PostgresCluster | None
+) -> None:
+    if postgres is None:
+        pytest.skip("a SQLite file does not go away")
+    emulator, _, replicas = cluster
+    ask(emulator, MICHAELI, 7701)
+    postgres.stop("immediate")  # as a crash looks to its clients
+    try:
+        for user in (7701, 7702):  # one update to each replica
+            _, reply = ask(emulator, SHALOM, user)
+            assert "Dolphinarium" in reply["text"]
+    finally:
+        postgres.start()
+    _, reply = ask(emulator, MICHAELI, 7702)  # and on, once it is back
+    assert "Ephraim Michaeli" in reply["text"]
+    logs = "".join(r.log_file.read_text() for r in replicas)
+    assert "the state is unreachable" in logs
+    assert all("Sorry" not in m["text"] for u in (7701, 7702) for m in emulator.bot_messages(u))
 
 
 def test_chroma_down_is_temporarily_unavailable_then_recovers(
