@@ -9,6 +9,7 @@ import asyncio
 import datetime as dt
 import json
 import multiprocessing
+import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
@@ -196,3 +197,37 @@ def test_the_send_budget_is_shared_by_two_connections(url: str) -> None:
     finally:
         one.close()
         two.close()
+
+
+OLD_SCHEMA = """
+CREATE TABLE chats (chat_id INTEGER PRIMARY KEY, state TEXT NOT NULL);
+CREATE TABLE questions (user_id INTEGER NOT NULL, at REAL NOT NULL);
+CREATE INDEX questions_by_user ON questions (user_id, at);
+CREATE TABLE watches (
+    chat_id INTEGER NOT NULL, number INTEGER NOT NULL, words TEXT NOT NULL,
+    vector BLOB, model TEXT, created REAL NOT NULL, PRIMARY KEY (chat_id, number));
+CREATE TABLE alerted (
+    chat_id INTEGER NOT NULL, article_id TEXT NOT NULL, at REAL NOT NULL,
+    PRIMARY KEY (chat_id, article_id));
+CREATE TABLE digests (
+    chat_id INTEGER PRIMARY KEY, daily TEXT, due REAL, last_sent REAL,
+    page_since REAL, page_until REAL, page_shown INTEGER);
+INSERT INTO chats VALUES (7, '{"turns": 3, "answers": {}}');
+INSERT INTO watches VALUES (7, 1, 'bird flu', NULL, NULL, 1000.0);
+INSERT INTO alerted VALUES (7, 'a1', CAST(strftime('%s', 'now') AS REAL));
+"""
+
+
+def test_a_state_file_of_the_version_before_migrations_is_taken_over(tmp_path: Path) -> None:
+    """The file the SQLite-only bot wrote (its schema as it was) migrates in place."""
+    old_file = tmp_path / "telegram-state.sqlite"
+    with sqlite3.connect(old_file) as connection:
+        connection.executescript(OLD_SCHEMA)
+    follows = Subscriptions(StateStore(open_database(default_url(old_file))))
+    try:
+        assert follows.store.load_chat(7) == {"turns": 3, "answers": {}}
+        assert [(w.number, w.words) for w in follows.watches(7)] == [(1, "bird flu")]
+        assert follows.claim_alerts(7, ["a1", "a2"]) == {"a2"}  # a1 was alerted before
+        assert follows.add_watch(7, "harbour", 5) == 2
+    finally:
+        follows.store.close()
