@@ -167,7 +167,7 @@ def test_callback_data_is_short_and_round_trips() -> None:
     data += [b.callback_data for row in sources_button(10**12).inline_keyboard for b in row]
     assert all(isinstance(d, str) and len(d.encode()) < 64 for d in data)
     requests = [parse_callback(str(d)) for d in data]
-    assert [(r.turn, r.page, r.opens_pager) for r in requests if r] == [
+    assert [(r.key, r.page, r.opens_pager) for r in requests if r] == [
         (10**12, 498, False),
         (10**12, 500, False),
         (10**12, 1, True),
