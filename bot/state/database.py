@@ -44,6 +44,8 @@ def open_database(url: str, old_file: Path | None = None) -> Engine:
         if parsed.drivername in {"postgresql", "postgres"}:
             parsed = parsed.set(drivername="postgresql+psycopg")
         shown = parsed.render_as_string(hide_password=True)
+        if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
+            raise ArgumentError(f"{parsed.get_backend_name()} is not supported")
         if parsed.get_backend_name() == "sqlite":
             engine = _sqlite(parsed.database or "")
         else:
@@ -53,7 +55,7 @@ def open_database(url: str, old_file: Path | None = None) -> Engine:
             import_state_file(engine, old_file)
     except (ArgumentError, NoSuchModuleError) as exc:
         raise DataDirError(
-            f"state: {url!r} is not a database URL ({exc}); use sqlite:///PATH or "
+            f"state: {url!r} is not a usable database URL ({exc}); use sqlite:///PATH or "
             "postgresql://USER@HOST:PORT/DB"
         ) from None
     except (OperationalError, OSError) as exc:
