@@ -147,6 +147,8 @@ class Subscriptions(DigestSchedules):
         now = time.time() if now is None else now
         o = tables.outbox
         with self.store.transaction(lock=_OUTBOX_LOCK) as db:
+            done = (o.c.sent < now - KEEP_ALERTED_S) | (o.c.failed < now - KEEP_ALERTED_S)
+            db.execute(delete(o).where(done))  # kept a while, for a look at what went out
             rows = db.execute(
                 select(o.c.id, o.c.chat_id, o.c.article_id, o.c.html, o.c.attempts)
                 .where(o.c.sent.is_(None), o.c.failed.is_(None), o.c.due <= now)
