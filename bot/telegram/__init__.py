@@ -9,7 +9,8 @@ shared.py      loads and saves each chat's state in the shared state (bot/state/
 access.py      allow-list and "is this group message for me?"
 ordering.py    each update once; concurrent across chats, one at a time within one (leases)
 formatting.py  HTML escaping, citation links and splitting at 4096 visible characters
-citations.py   the Sources pager (a chat's cited snippets) and its callback data
+citations.py   the Sources pager's pages (a chat's cited snippets) and its callback data
+pager.py       /sources and the Sources buttons
 delivery.py    sending HTML with a plain-text fallback; "typing…" while answering
 redaction.py   keeps the bot token and other secrets out of every log line
 """

@@ -38,6 +38,7 @@ from bot.telegram import (
     digests,
     handlers,
     leader,
+    pager,
     redaction,
     shared,
     uploads,
@@ -112,13 +113,13 @@ def build_application(settings: Settings, token: str, api_base: str) -> NewsAppl
     application.add_handler(TypeHandler(Update, handlers.gate), group=-1)
     application.add_handler(CommandHandler("start", handlers.start))
     application.add_handler(CommandHandler("help", handlers.help_command))
-    application.add_handler(CommandHandler("sources", handlers.sources))
+    application.add_handler(CommandHandler("sources", pager.sources))
     application.add_handler(CommandHandler("reset", handlers.reset))
     application.add_handler(CommandHandler("stats", handlers.stats))
     application.add_handler(
         MessageHandler(filters.TEXT & ~filters.COMMAND & ADDRESSED, handlers.question)
     )
-    application.add_handler(CallbackQueryHandler(handlers.sources_page, pattern=CALLBACK_PATTERN))
+    application.add_handler(CallbackQueryHandler(pager.sources_page, pattern=CALLBACK_PATTERN))
     admin.register(application)
     watches.register(application)
     digests.register(application)

@@ -5,16 +5,16 @@ import contextlib
 import logging
 
 from sqlalchemy.exc import SQLAlchemyError
-from telegram import BotCommand, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
-from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
+from telegram import BotCommand, Message, Update
+from telegram.constants import ChatType
+from telegram.error import NetworkError, RetryAfter, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot.answer import NOT_FOUND, Answer
 from bot.conversation import Conversation
 from bot.telegram.access import is_addressed, is_allowed, question_text
-from bot.telegram.citations import page_markup, page_text, parse_callback, sources_button
-from bot.telegram.delivery import edit_html, reply_html, typing
+from bot.telegram.citations import sources_button
+from bot.telegram.delivery import reply_html, typing
 from bot.telegram.formatting import answer_parts, escape
 from bot.telegram.shared import save_chat
 from bot.telegram.state import ChatData, Context, UserData
@@ -67,7 +67,6 @@ conversation with me there.
 continues a long one
 /digest daily HH:MM: send the digest every day at that time; /digest off stops it"""
 UNKNOWN_COMMAND = "Unknown command {command}; /help lists what I can do."
-_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 def _message(update: Update) -> Message:
@@ -174,21 +173,6 @@ def _asker(update: Update) -> int:
     return update.effective_chat.id if update.effective_chat else 0
 
 
-async def sources(update: Update, context: Context) -> None:
-    """Show the sources of the last answer, one per page."""
-    last = _chat_data(context).last()
-    if last is None:
-        await _message(update).reply_text("No answer yet: ask me a question first.")
-        return
-    key, answer = last
-    if not answer.citations:
-        await _message(update).reply_text("The last answer has no sources.")
-        return
-    html, plain = page_text(answer.citations, 1)
-    markup = page_markup(key, 1, len(answer.citations))
-    await reply_html(_message(update), html, plain, markup=markup)
-
-
 async def question(update: Update, context: Context) -> None:
     """Answer a question with quoted sentences and their sources."""
     message = _message(update)
@@ -237,52 +221,6 @@ async def send_answer(message: Message, answer: Answer, key: int) -> None:
         last = i == len(parts) - 1
         markup = sources_button(key) if last and answer.citations else None
         await reply_html(message, html, plain, markup=markup, quote=i == 0)
-
-
-async def sources_page(update: Update, context: Context) -> None:
-    """Open or turn a page of an answer's sources."""
-    query = update.callback_query
-    if query is None:
-        return
-    request = parse_callback(query.data or "")
-    answer = _chat_data(context).answers.get(request.key) if request else None
-    if request is None or answer is None or not answer.citations:
-        await query.answer("Those sources are no longer available; please ask again.")
-        return
-    await query.answer()
-    page = min(max(request.page, 1), len(answer.citations))
-    html, plain = page_text(answer.citations, page)
-    markup = page_markup(request.key, page, len(answer.citations))
-    if not request.opens_pager or not isinstance(query.message, Message):
-        await edit_html(query, html, plain, markup)
-        return
-    chat = _chat_data(context)
-    card = chat.pagers.get(request.key)
-    if card is not None and await _show_card(context, query.message.chat_id, card, html, markup):
-        return
-    sent = await reply_html(query.message, html, plain, markup=markup, quote=True)
-    chat.pagers[request.key] = sent.message_id
-
-
-async def _show_card(
-    context: Context, chat_id: int, card: int, html: str, markup: InlineKeyboardMarkup | None
-) -> bool:
-    """Turn an answer's open Sources card back to page 1; False when it is gone."""
-    try:
-        await context.bot.edit_message_text(
-            html,
-            chat_id=chat_id,
-            message_id=card,
-            parse_mode=ParseMode.HTML,
-            reply_markup=markup,
-            link_preview_options=_NO_PREVIEW,
-        )
-    except BadRequest as error:
-        if "message is not modified" in error.message.lower():
-            return True
-        log.info("the open Sources card %s can't be edited (%s); sending a new one", card, error)
-        return False
-    return True
 
 
 async def on_error(update: object, context: Context) -> None:
