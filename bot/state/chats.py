@@ -34,15 +34,19 @@ class StateStore:
         self.engine = engine
 
     @contextmanager
-    def transaction(self, lock: int | None = None) -> Iterator[Connection]:
+    def transaction(self, lock: int | None = None, durable: bool = False) -> Iterator[Connection]:
         """One transaction; with `lock`, serialised with others taking the same key.
 
         SQLite's transactions are all `BEGIN IMMEDIATE`, one writer at a time anyway;
-        Postgres takes a transaction-scoped advisory lock on the key.
+        Postgres takes a transaction-scoped advisory lock on the key. `durable` makes a
+        Postgres commit wait for the disk (database.py turns that off by default).
         """
         with self.engine.begin() as connection:
-            if lock is not None and connection.dialect.name == "postgresql":
-                connection.execute(select(func.pg_advisory_xact_lock(lock)))
+            if connection.dialect.name == "postgresql":
+                if durable:
+                    connection.execute(text("SET LOCAL synchronous_commit = on"))
+                if lock is not None:
+                    connection.execute(select(func.pg_advisory_xact_lock(lock)))
             yield connection
 
     def load_chat(self, chat_id: int) -> dict[str, Any] | None:

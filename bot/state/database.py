@@ -18,7 +18,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from bot.state import tables
@@ -49,7 +49,7 @@ def open_database(url: str, old_file: Path | None = None) -> Engine:
         if parsed.get_backend_name() == "sqlite":
             engine = _sqlite(parsed.database or "")
         else:
-            engine = create_engine(parsed, pool_pre_ping=True, pool_size=8, max_overflow=8)
+            engine = _postgres(parsed)
         migrate(engine)
         if old_file is not None and parsed.get_backend_name() != "sqlite":
             import_state_file(engine, old_file)
@@ -64,6 +64,25 @@ def open_database(url: str, old_file: Path | None = None) -> Engine:
             f"can't open the shared bot state at {shown}: {reason}; check `state` in "
             "config.yaml (and PGPASSWORD), and that the database is running"
         ) from None
+    return engine
+
+
+def _postgres(url: URL) -> Engine:
+    """A Postgres engine whose commits don't wait for the disk, unless a claim asks to.
+
+    A commit that waits for its WAL flush costs about 5 ms here, against 0.4 ms without;
+    a round of state calls per update makes six. Losing the last moments of chat history
+    or of a rate-limit window to a server crash is harmless; the alert claims and the
+    outbox ask for a flushed commit (`StateStore.transaction(durable=True)`).
+    """
+    engine = create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=8)
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi: Any, _record: Any) -> None:
+        with dbapi.cursor() as cursor:
+            cursor.execute("SET synchronous_commit = off")
+        dbapi.commit()
+
     return engine
 
 

@@ -113,7 +113,7 @@ class Subscriptions(DigestSchedules):
         """
         now, claimed = time.time(), set()
         a = tables.alerted
-        with self.store.transaction() as db:
+        with self.store.transaction(durable=True) as db:
             db.execute(delete(a).where(a.c.at < now - KEEP_ALERTED_S))
             for article_id in article_ids:
                 taken = db.execute(
@@ -146,7 +146,7 @@ class Subscriptions(DigestSchedules):
         """Take up to `limit` due outbox messages for sending (oldest first)."""
         now = time.time() if now is None else now
         o = tables.outbox
-        with self.store.transaction(lock=_OUTBOX_LOCK) as db:
+        with self.store.transaction(lock=_OUTBOX_LOCK, durable=True) as db:
             done = (o.c.sent < now - KEEP_ALERTED_S) | (o.c.failed < now - KEEP_ALERTED_S)
             db.execute(delete(o).where(done))  # kept a while, for a look at what went out
             rows = db.execute(
@@ -164,7 +164,7 @@ class Subscriptions(DigestSchedules):
     def sent(self, outgoing: Outgoing) -> None:
         """Mark an outbox message sent."""
         o = tables.outbox
-        with self.store.transaction() as db:
+        with self.store.transaction(durable=True) as db:
             db.execute(update(o).where(o.c.id == outgoing.id).values(sent=time.time()))
 
     def failed(self, outgoing: Outgoing, first_wait_s: float) -> float | None:
