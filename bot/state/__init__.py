@@ -5,6 +5,7 @@ tables.py    the tables, as the migrations leave them (SQLAlchemy Core)
 chats.py     chats' saved state, question counts, updates taken, leases
 follows.py   watches, alert claims and the alert outbox
 digests.py   daily digest schedules
+budget.py    a token bucket every replica shares (Telegram's send limit)
 migrations/  the Alembic migrations, run at every start
 """
 
