@@ -5,9 +5,9 @@ is noticed here: every `telegram.alert_check_s`, the leading replica (leader.py)
 the live index for its snapshot, which is rebuilt when the store's generation marker
 changed; then it reads the articles whose recorded ingest time is at or after the
 shared mark `arrivals` (less `SLACK_S`, for clocks of other hosts and ingests still
-writing when the mark was set) and plans their alerts. Planning claims each (chat,
-article) once (bot/state/follows.py), so an article seen twice, here and by the bot's
-own ingest, still alerts once.
+writing when the mark was set) and at least `SETTLE_S` old, and plans their alerts.
+Planning claims each (chat, article) once (bot/state/follows.py), so an article seen
+twice, here and by the bot's own ingest, still alerts once.
 
 On its first run the mark is set to now: a new deployment does not alert the whole
 back catalogue.
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 MARK = "arrivals"
 SLACK_S = 600.0
+SETTLE_S = 20.0
 
 
 async def check(context: Context) -> None:
@@ -49,21 +50,27 @@ async def check(context: Context) -> None:
 
 
 def new_articles(data: BotData) -> list[str]:
-    """The ids of the articles ingested since the shared mark; moves the mark on (blocking)."""
+    """The ids of the articles ingested since the shared mark; moves the mark on (blocking).
+
+    Articles younger than `SETTLE_S` wait for a later look: the process ingesting them
+    (this bot's /refresh, say) plans their alerts itself meanwhile, and the marker is
+    only taken as seen once no article was left waiting.
+    """
     snapshot = data.service().live.current()
     if snapshot.generation == data.seen_generation:
         return []
-    started = time.time()
+    settled = time.time() - SETTLE_S
     since = read_mark(data)
     if since is None:
-        write_mark(data, started)
+        write_mark(data, settled)
         data.seen_generation = snapshot.generation
         return []
     leads = read_leads(snapshot.store, since - SLACK_S)
-    ids = [lead.article.id for lead in leads]
-    write_mark(data, started)
-    data.seen_generation = snapshot.generation
-    return ids
+    ready = [lead.article.id for lead in leads if (lead.article.ingested or 0.0) <= settled]
+    write_mark(data, settled)
+    if len(ready) == len(leads):  # nothing left waiting: this marker is done with
+        data.seen_generation = snapshot.generation
+    return ready
 
 
 def read_mark(data: BotData) -> float | None:
