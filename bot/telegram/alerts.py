@@ -46,6 +46,7 @@ OUTBOX_JOB = "alert-outbox"
 ASK_PREFIX = "ask:"
 ASK_PATTERN = r"^ask:[0-9a-f]{16}$"
 OUTBOX_BATCH = 50
+JOB_GRACE_S = 5.0
 RECENT_S = 3 * 86400  # an article like one alerted this recently is the same story
 
 
@@ -90,14 +91,19 @@ async def after_ingest(
 
 
 async def send_due(context: Context) -> None:
-    """The job: send whatever the outbox holds that is due (retries, other senders' leftovers)."""
-    await send_outbox(context.bot, context.bot_data)
+    """The job: send what has been due a while (retries, leftovers of senders that stopped).
+
+    Messages due less than `JOB_GRACE_S` are left to the ingest that queued them, so an
+    admin's /refresh is answered after its alerts went out.
+    """
+    await send_outbox(context.bot, context.bot_data, JOB_GRACE_S)
 
 
-async def send_outbox(bot: Bot, data: BotData) -> None:
+async def send_outbox(bot: Bot, data: BotData, grace_s: float = 0.0) -> None:
     """Send the outbox's due messages; each is marked sent, retried later, or dropped."""
+    take = data.subscriptions.take_outgoing
     try:
-        while batch := await data.run(data.subscriptions.take_outgoing, OUTBOX_BATCH):
+        while batch := await data.run(take, OUTBOX_BATCH, time.time() - grace_s):
             for outgoing in batch:
                 await _send(bot, data, outgoing)
             if len(batch) < OUTBOX_BATCH:
