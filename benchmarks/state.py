@@ -30,7 +30,7 @@ def one_round(store: object, budget: object, chat_id: int, update_id: int) -> fl
     """One update's state calls; the seconds they took."""
     start = time.perf_counter()
     holder = f"bench:{update_id}"
-    store.take_update(update_id)  # type: ignore[attr-defined]
+    store.take_update(1, update_id)  # type: ignore[attr-defined]
     while not store.take_lease(f"chat:{chat_id}", holder, 60.0):  # type: ignore[attr-defined]
         time.sleep(0.005)
     store.load_chat(chat_id)  # type: ignore[attr-defined]

@@ -81,7 +81,8 @@ def test_migrations_create_every_table_and_run_again_harmlessly(url: str) -> Non
 def test_claims_hold_between_two_connections(url: str) -> None:
     one, two = StateStore(open_database(url)), StateStore(open_database(url))
     try:
-        assert one.take_update(1001) and not two.take_update(1001) and two.take_update(1002)
+        assert one.take_update(7, 1001) and not two.take_update(7, 1001)
+        assert two.take_update(7, 1002) and two.take_update(8, 1001)  # ids count per bot
         assert one.take_lease("chat:5", "a", 60.0)
         assert not two.take_lease("chat:5", "b", 60.0)
         assert one.take_lease("chat:5", "a", 60.0)  # a holder renews its own lease

@@ -81,16 +81,20 @@ class StateStore:
             connection.execute(q.insert().values(user_id=user_id, at=now))
             return True
 
-    def take_update(self, update_id: int, now: float | None = None) -> bool:
-        """Claim a Telegram update; False when a replica took it before (a retry)."""
+    def take_update(self, bot_id: int, update_id: int, now: float | None = None) -> bool:
+        """Claim a bot's Telegram update; False when a replica took it before (a retry).
+
+        Update ids count per bot, so a state kept across a change of token still takes
+        the new bot's updates.
+        """
         now = time.time() if now is None else now
         u = tables.updates
         with self.engine.begin() as connection:
             connection.execute(delete(u).where(u.c.at < now - KEEP_UPDATES_S))
             taken = connection.execute(
                 upsert(connection, u)
-                .values(update_id=update_id, at=now)
-                .on_conflict_do_nothing(index_elements=["update_id"])
+                .values(bot_id=bot_id, update_id=update_id, at=now)
+                .on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
                 .returning(u.c.update_id)
             )
             return taken.first() is not None

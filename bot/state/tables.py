@@ -82,10 +82,11 @@ outbox = Table(
     Index("outbox_due", "sent", "failed", "due"),
 )
 
-# Telegram update ids already taken by a replica: a retried update is answered once
+# Telegram update ids (per bot) already taken by a replica: a retried update is answered once
 updates = Table(
     "updates",
     metadata,
+    Column("bot_id", BigInteger, primary_key=True),
     Column("update_id", BigInteger, primary_key=True),
     Column("at", Float, nullable=False),
 )

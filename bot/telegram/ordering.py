@@ -70,7 +70,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         update_id = update.update_id if isinstance(update, Update) else None
         try:
             if update_id is not None and not await asyncio.to_thread(
-                self.state.take_update, update_id
+                self.state.take_update, _bot_id(update), update_id
             ):
                 log.info("update %s was taken before (a retried delivery): skipped", update_id)
                 if isinstance(coroutine, Coroutine):
@@ -124,3 +124,11 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         """Nothing to free."""
+
+
+def _bot_id(update: object) -> int:
+    """The id of the bot an update came to (0 for an update built without one)."""
+    try:
+        return update.get_bot().id if isinstance(update, Update) else 0
+    except RuntimeError:
+        return 0

@@ -25,6 +25,7 @@ def upgrade() -> None:
     op.create_index("outbox_due", "outbox", ["sent", "failed", "due"])
     op.create_table(
         "updates",
+        sa.Column("bot_id", sa.BigInteger, primary_key=True),
         sa.Column("update_id", sa.BigInteger, primary_key=True),
         sa.Column("at", sa.Float, nullable=False),
     )
