@@ -135,10 +135,9 @@ def phrases(titles: list[str], labelled: list[str], count: int, seed: int) -> li
 def run(args: argparse.Namespace, scratch: Path) -> list[tuple[str, str]]:
     """Every phase, timed; the table rows."""
     from bot.config import load_settings
+    from bot.state import StateStore, Subscriptions, default_url, open_database
     from bot.telegram import alerts
-    from bot.telegram.shared import SessionStore
     from bot.telegram.state import BotData
-    from bot.telegram.subscriptions import Subscriptions
     from bot.telegram.watches import _embed  # what /watch runs once the watch is saved
     from index.ingest.pipeline import ingest_paths
     from index.search import watches
@@ -150,8 +149,8 @@ def run(args: argparse.Namespace, scratch: Path) -> list[tuple[str, str]]:
     base_s = time.perf_counter() - start
     data = BotData()
     data.settings = settings
-    data.sessions = SessionStore(scratch / "state.sqlite3")
-    data.subscriptions = Subscriptions(data.sessions)
+    data.state = StateStore(open_database(default_url(scratch / "state.sqlite3")))
+    data.subscriptions = Subscriptions(data.state)
     data.service()  # open, as in the running bot
 
     labelled = [json.loads(line)["watch"] for line in args.labels.read_text().splitlines()[1:]]
@@ -237,8 +236,9 @@ def measure(
 
     totals, parts, plans = [], [], []
     for _ in range(runs):
-        with data.sessions.transaction() as db:
-            db.execute("DELETE FROM alerted")
+        with data.state.transaction() as db:
+            db.exec_driver_sql("DELETE FROM alerted")
+            db.exec_driver_sql("DELETE FROM outbox")
         timers.seconds, timers.calls = {}, {}
         sentences.memo = {} if memo else None
         sentences.embedded = 0

@@ -122,6 +122,8 @@ class TelegramSettings(Section):
     max_document_mb: float = Field(20.0, ge=0.1, le=2000.0)
     timezone: Annotated[str, AfterValidator(_known_timezone)] = "UTC"
     digest_check_s: float = Field(30.0, ge=0.5, le=3600.0)
+    alert_check_s: float = Field(10.0, ge=0.5, le=3600.0)
+    alert_retry_s: float = Field(5.0, ge=0.1, le=3600.0)
 
 
 class LoggingSettings(Section):
@@ -139,6 +141,8 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Path("data")
+    # the shared bot state's database URL; None: SQLite at telegram.state_file
+    state: str | None = None
     embedding: EmbeddingSettings = EmbeddingSettings()
     chunking: ChunkingSettings = ChunkingSettings()
     retrieval: RetrievalSettings = RetrievalSettings()

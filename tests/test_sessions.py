@@ -8,13 +8,18 @@ from harness.newsbot import run_newsbot
 from bot.answer import Answer, Citation
 from bot.config import ConfigError
 from bot.conversation import Conversation
-from bot.telegram.shared import SessionStore, chat_state, restore_chat
+from bot.state import StateStore, default_url, open_database
+from bot.telegram.shared import chat_state, restore_chat
 from bot.telegram.state import ChatData
 from bot.telegram.webhook import webhook
 
 
+def _store(path: Path) -> StateStore:
+    return StateStore(open_database(default_url(path)))
+
+
 def test_question_limit_is_shared_by_two_connections(tmp_path: Path) -> None:
-    one, two = SessionStore(tmp_path / "s.sqlite"), SessionStore(tmp_path / "s.sqlite")
+    one, two = _store(tmp_path / "s.sqlite"), _store(tmp_path / "s.sqlite")
     try:
         taken = [
             store.take_question(42, 3, now=1000.0 + i) for i, store in enumerate([one, two] * 2)
@@ -36,14 +41,14 @@ def test_chat_state_round_trips_through_the_file(tmp_path: Path) -> None:
     answer = Answer(text="Shalom cited X. [1]", citations=[citation])
     conversation = chat.conversation = Conversation(3)
     conversation.add("Who is Shalom?", "Who is Shalom?", answer)
-    chat.remember(answer)
-    SessionStore(tmp_path / "s.sqlite").save_chat(7, chat_state(chat))
+    key = chat.remember(answer)
+    _store(tmp_path / "s.sqlite").save_chat(7, chat_state(chat))
 
     elsewhere = ChatData()  # as another replica would see it
-    state = SessionStore(tmp_path / "s.sqlite").load_chat(7)
+    state = _store(tmp_path / "s.sqlite").load_chat(7)
     assert state is not None
     restore_chat(elsewhere, state, history_turns=3)
-    assert elsewhere.last() == (1, answer)
+    assert elsewhere.last() == (key, answer)
     assert elsewhere.conversation is not None
     assert (
         elsewhere.conversation.standalone("What did he say?") == "Who is Shalom? What did he say?"

@@ -62,7 +62,7 @@ def test_a_message_with_nothing_to_ask_about_gets_a_prompt_not_the_last_answer(
     emulator: TelegramEmulator, newsbot: NewsbotProcess
 ) -> None:
     first = ask(emulator, GLOBES, 2101)
-    assert GLOBES_SENTENCE in first["text"] and buttons(first) == [("Sources", "src:1")]
+    assert GLOBES_SENTENCE in first["text"] and [t for t, _ in buttons(first)] == ["Sources"]
     for text in ("👍", "🎉🎉🎉", "x" * 4096, "What are the latest news?"):
         reply = ask(emulator, text, 2101)
         assert GLOBES_SENTENCE not in reply["text"] and not buttons(reply), text
@@ -115,10 +115,10 @@ def test_pressing_sources_again_reuses_the_open_card(
     emulator: TelegramEmulator, newsbot: NewsbotProcess
 ) -> None:
     answer = ask(emulator, "What did Shalom cite?", 2501)
-    emulator.press_button(2501, answer["message_id"], "src:1", user_id=2501)
+    emulator.press_button(2501, answer["message_id"], buttons(answer)[0][1], user_id=2501)
     card = emulator.wait_for_bot_message(2501, after_message_id=answer["message_id"])
     assert card["text"].startswith("Source 1 of")
-    emulator.press_button(2501, answer["message_id"], "src:1", user_id=2501)
+    emulator.press_button(2501, answer["message_id"], buttons(answer)[0][1], user_id=2501)
     # the next reply shows whether a second card came before it
     assert "Dolphinarium" in ask(emulator, "What did Shalom cite?", 2501)["text"]
     cards = [m for m in emulator.bot_messages(2501) if m["text"].startswith("Source ")]

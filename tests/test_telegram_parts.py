@@ -9,6 +9,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -17,6 +18,7 @@ from telegram import Bot, Chat, Message, Update
 
 from bot.answer import Answer, Citation
 from bot.config import ConfigError
+from bot.state import StateStore, default_url, open_database
 from bot.telegram.app import DEFAULT_API_BASE, read_api_base, read_token
 from bot.telegram.citations import page_markup, page_text, parse_callback, sources_button
 from bot.telegram.delivery import reply_html, typing
@@ -165,7 +167,7 @@ def test_callback_data_is_short_and_round_trips() -> None:
     data += [b.callback_data for row in sources_button(10**12).inline_keyboard for b in row]
     assert all(isinstance(d, str) and len(d.encode()) < 64 for d in data)
     requests = [parse_callback(str(d)) for d in data]
-    assert [(r.turn, r.page, r.opens_pager) for r in requests if r] == [
+    assert [(r.key, r.page, r.opens_pager) for r in requests if r] == [
         (10**12, 498, False),
         (10**12, 500, False),
         (10**12, 1, True),
@@ -225,9 +227,11 @@ def update_in(chat_id: int, update_id: int) -> Update:
     return Update(update_id, message=Message(update_id, dt.datetime.now(dt.UTC), chat, text="q"))
 
 
-def test_updates_run_in_order_within_a_chat_and_concurrently_across_chats() -> None:
+def test_updates_run_in_order_within_a_chat_and_concurrently_across_chats(tmp_path: Path) -> None:
+    state = StateStore(open_database(default_url(tmp_path / "state.sqlite")))
+
     async def main() -> list[str]:
-        processor = ChatOrderedProcessor()
+        processor = ChatOrderedProcessor(state)
         events: list[str] = []
         release_a1 = asyncio.Event()
 

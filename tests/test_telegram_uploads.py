@@ -130,8 +130,8 @@ def test_an_admins_pdf_is_ingested_reported_once_and_answerable(
     answer = ask(emulator, "When did the Quarry Lane bridge reopen?", admin)
     assert BRIDGE in answer["text"]
     assert "[1] 2023-03-14" in answer["text"]  # dated by the file's name
-    assert buttons(answer) == [("Sources", "src:1")]
-    emulator.press_button(admin, answer["message_id"], "src:1", user_id=admin)
+    assert [t for t, _ in buttons(answer)] == ["Sources"]
+    emulator.press_button(admin, answer["message_id"], buttons(answer)[0][1], user_id=admin)
     pager = emulator.wait_for_bot_message(admin, after_message_id=answer["message_id"])
     assert pager["text"].startswith("Source 1 of 1\n[1] Quarry Lane bridge reopens")
     assert BRIDGE in pager["text"]

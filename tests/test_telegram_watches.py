@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from harness.emulator_client import TelegramEmulator
 from harness.news_server import FRESH, MARKET, NewsSite, Story, serve
-from harness.newsbot import NewsbotProcess, buttons, replies_to
+from harness.newsbot import NewsbotProcess, buttons, replies_to, run_newsbot
 
 from index.web.feed_list import FeedList
 
@@ -41,6 +41,18 @@ COAST_FERRY = Story(
         "its operator said, and three diesel ferries will be replaced by 2027.",
     ),
     outlet="Coast Courier",
+)
+MARKET_STRIKE = Story(
+    "fish-market-strike",
+    "Fish market traders strike over stall rents",
+    "2024-03-21",
+    "Tomas Berg",
+    (
+        "Traders at the Tallowmere fish market closed their stalls on Thursday in a strike "
+        "over rents, which the harbour board plans to double from May.",
+        "The board said the rents have not changed since 2009 and pay for the market's ice "
+        "machines, which broke down twice last winter.",
+    ),
 )
 
 
@@ -76,6 +88,8 @@ def newsbot(
             "admin_user_ids": [ADMIN],
             "questions_per_minute": 600,
             "digest_check_s": 0.5,
+            "alert_check_s": 0.5,
+            "alert_retry_s": 0.5,
             "timezone": "Europe/Oslo",
         },
     }
@@ -292,3 +306,57 @@ def test_a_daily_digest_fires_once(
         ).fetchone()
     assert following > time.time() + 3600  # moved to the next 07:30, so it goes once
     assert said(emulator, "/digest off", FERRY_FAN).startswith("The daily digest is off")
+
+
+def test_an_alert_that_fails_twice_goes_out_on_the_third_try(
+    refreshed: dict[str, Any], newsbot: NewsbotProcess, emulator: TelegramEmulator, site: NewsSite
+) -> None:
+    other = 3107  # watches the market too, and must not wait for MARKET_FAN's retries
+    command(emulator, "/watch fish market", other)
+    mark, others = last_id(emulator, MARKET_FAN), last_id(emulator, other)
+    emulator.fail_chat(MARKET_FAN, times=2)  # Telegram answers 500 twice
+    site.publish(MARKET_STRIKE)
+    assert "1 new" in refresh(emulator)
+    got = emulator.wait_for_bot_message(
+        MARKET_FAN, lambda m: "strike" in m["text"], after_message_id=mark, timeout=60
+    )
+    assert got["text"].startswith("\U0001f514")
+    command(emulator, "/watches", ADMIN)  # give a stray fourth send time to show up
+    assert len(alerts(emulator, MARKET_FAN, mark)) == 1
+    assert ["strike" in m["text"] for m in alerts(emulator, other, others)] == [True]
+    assert newsbot.output().count("an alert to chat 3103 failed") == 2
+    assert "Traceback" not in newsbot.output()
+
+
+LANTERN_TEXT = """Lantern festival fills Tallowmere harbour with 4,000 paper lanterns
+By Ada Lind
+
+Tallowmere's lantern festival drew about 30,000 people to the harbour on Saturday night, \
+when 4,000 paper lanterns were floated from the north quay, the organisers said.
+The festival, first held in 1961, raised money for the lifeboat station this year, and \
+the harbour board kept the quays closed to traffic until midnight.
+"""
+
+
+def test_an_article_ingested_by_another_process_alerts_once(
+    refreshed: dict[str, Any],
+    newsbot: NewsbotProcess,
+    emulator: TelegramEmulator,
+    data_dir: Path,
+    tmp_path: Path,
+) -> None:
+    """`newsbot ingest` beside the running bot (as from cron): the watching group is told."""
+    mark = last_id(emulator, GROUP)
+    article = tmp_path / "lantern-festival.txt"
+    article.write_text(LANTERN_TEXT, encoding="utf-8")
+    config = tmp_path / "ingest.yaml"
+    config.write_text(f"data_dir: {data_dir}\n", encoding="utf-8")
+    done = run_newsbot("ingest", str(article), "--config", str(config), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    got = emulator.wait_for_bot_message(
+        GROUP, lambda m: "lantern" in m["text"].lower(), after_message_id=mark, timeout=90
+    )
+    assert got["text"].startswith("\U0001f514 Watch 1: lantern festival")
+    command(emulator, "/refresh", ADMIN)  # another ingest after it: no second alert
+    command(emulator, "/watches", ADMIN)
+    assert len(alerts(emulator, GROUP, mark)) == 1

@@ -208,6 +208,8 @@ class _Schedule:
 async def scheduled_refresh(context: Context) -> None:
     """Refresh every feed (the JobQueue calls this every `feeds.refresh_minutes`)."""
     data = context.bot_data
+    if not data.leading:  # one replica fetches the feeds (leader.py)
+        return
     schedule = context.job.data if context.job else None
     if isinstance(schedule, _Schedule):
         if schedule.running:

@@ -3,12 +3,18 @@
 Whatever ingested (the scheduled feed refresh, an admin's /refresh or /add, a document)
 passes the new articles' ids to `after_ingest`. Off the event loop, every chat's
 watches are matched against them (index/search/watches.py); per chat, each article
-goes to its best-matching watch, the articles of one story (the same event from
-several outlets, or an article like one alerted in the last days) alert once, and the
-articles are claimed in the shared store before anything is sent, so no replica sends
-an alert twice. A chat gets at most `watch.max_alerts` alerts per ingest, then one
-"and N more" line. A chat that blocked the bot or no longer exists loses its watches
-and digest, with a log line.
+goes to its best-matching watch, and the articles of one story (the same event from
+several outlets, or an article like one alerted in the last days) alert once. A chat
+gets at most `watch.max_alerts` alerts per ingest, then one "and N more" line.
+
+Delivery goes through the outbox in the shared state (bot/state/follows.py): planning
+claims each (chat, article) and queues its message in one transaction, so no replica
+plans an alert twice; `send_outbox` then takes due messages, sends them and marks them
+sent. A failed send is tried again after `telegram.alert_retry_s`, doubling; a chat
+that blocked the bot or no longer exists loses its watches, digest and unsent alerts,
+with a log line; one chat's failure never holds up the others. Every replica drains
+the outbox every `telegram.alert_check_s`, so a message whose sender died goes out
+from another once its claim runs out.
 """
 
 import hashlib
@@ -18,16 +24,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler
 
+from bot.state import Outgoing, Watch
 from bot.telegram.delivery import chat_gone
 from bot.telegram.formatting import escape, link
 from bot.telegram.handlers import ask_and_reply
 from bot.telegram.state import BotData, Context
-from bot.telegram.subscriptions import Watch
 from index.errors import NewsbotError
 from index.search.stories import Lead, Story, group_stories, story_date
 from index.search.watches import Match, Topic, match, read_arrivals
@@ -35,8 +42,11 @@ from index.search.watches import Match, Topic, match, read_arrivals
 log = logging.getLogger(__name__)
 NewsApplication = Application[Any, Any, Any, Any, BotData, Any]
 
+OUTBOX_JOB = "alert-outbox"
 ASK_PREFIX = "ask:"
 ASK_PATTERN = r"^ask:[0-9a-f]{16}$"
+OUTBOX_BATCH = 50
+JOB_GRACE_S = 5.0
 RECENT_S = 3 * 86400  # an article like one alerted this recently is the same story
 
 
@@ -59,8 +69,11 @@ class ChatAlerts:
 
 
 def register(application: NewsApplication) -> None:
-    """Add the handler of the alerts' "Ask about it" buttons."""
+    """Add the handler of the alerts' "Ask about it" buttons, and the outbox's job."""
     application.add_handler(CallbackQueryHandler(ask_about, pattern=ASK_PATTERN))
+    every = application.bot_data.settings.telegram.alert_check_s
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(send_due, interval=every, first=every, name=OUTBOX_JOB)
 
 
 async def after_ingest(
@@ -71,10 +84,59 @@ async def after_ingest(
         return
     data = application.bot_data
     try:
-        for chat in await data.run(plan_alerts, data, ids):
-            await deliver(application.bot, data, chat)
-    except (NewsbotError, TelegramError) as exc:  # the ingest itself went well
-        log.warning("couldn't send the alerts for %d new articles: %s", len(ids), exc)
+        await data.run(plan_alerts, data, ids)
+    except (NewsbotError, SQLAlchemyError) as exc:  # the ingest itself went well
+        log.warning("couldn't plan the alerts for %d new articles: %s", len(ids), exc)
+    await send_outbox(application.bot, data)
+
+
+async def send_due(context: Context) -> None:
+    """The job: send what has been due a while (retries, leftovers of senders that stopped).
+
+    Messages due less than `JOB_GRACE_S` are left to the ingest that queued them, so an
+    admin's /refresh is answered after its alerts went out.
+    """
+    await send_outbox(context.bot, context.bot_data, JOB_GRACE_S)
+
+
+async def send_outbox(bot: Bot, data: BotData, grace_s: float = 0.0) -> None:
+    """Send the outbox's due messages; each is marked sent, retried later, or dropped."""
+    take = data.subscriptions.take_outgoing
+    try:
+        while batch := await data.run(take, OUTBOX_BATCH, time.time() - grace_s):
+            for outgoing in batch:
+                await _send(bot, data, outgoing)
+            if len(batch) < OUTBOX_BATCH:
+                return
+    except SQLAlchemyError as exc:  # the outbox keeps them until the state is back
+        log.warning("alerts wait: the shared state is unreachable (%s)", type(exc).__name__)
+
+
+async def _send(bot: Bot, data: BotData, outgoing: Outgoing) -> None:
+    """Send one outbox message; a failure concerns this chat only."""
+    try:
+        await bot.send_message(
+            outgoing.chat_id,
+            outgoing.html,
+            parse_mode=ParseMode.HTML,
+            reply_markup=ask_button(outgoing.article_id) if outgoing.article_id else None,
+            disable_web_page_preview=True,
+        )
+    except TelegramError as error:
+        if chat_gone(error):
+            await data.forget_chat(outgoing.chat_id, error.message)
+            return
+        wait = await data.run(
+            data.subscriptions.failed, outgoing, data.settings.telegram.alert_retry_s
+        )
+        log.warning(
+            "an alert to chat %s failed (%s); %s",
+            outgoing.chat_id,
+            error.message,
+            f"trying again in {wait:g} s" if wait is not None else "giving up",
+        )
+        return
+    await data.run(data.subscriptions.sent, outgoing)
 
 
 def plan_alerts(data: BotData, ids: list[str]) -> list[ChatAlerts]:
@@ -100,6 +162,8 @@ def plan_alerts(data: BotData, ids: list[str]) -> list[ChatAlerts]:
     leads = {a.article.id: a.lead for a in arrivals}
     by_chat: dict[int, list[Match]] = {}
     for m in found:  # best first
+        if (m.article.ingested or float("inf")) < watches[m.key].created:
+            continue  # in the index before the watch was set (seen again by arrivals.py)
         by_chat.setdefault(watches[m.key].chat_id, []).append(m)
     return [
         plan
@@ -136,22 +200,32 @@ def _plan_chat(
     recent = _recent_leads(data, chat_id)
     stories = group_stories([*leads.values(), *recent], digest.story_similarity, digest.story_days)
     recent_ids = {lead.article.id for lead in recent}
-    wanted = [s for s in stories if any(lead.article.id in best for lead in s.leads)]
-    claimed = data.subscriptions.claim_alerts(
-        chat_id, [lead.article.id for s in wanted for lead in s.leads if lead.article.id in leads]
-    )
-    plan = ChatAlerts(chat_id)
+    wanted = [
+        s
+        for s in stories
+        if any(lead.article.id in best for lead in s.leads)
+        and not recent_ids.intersection(lead.article.id for lead in s.leads)
+    ]  # a story alerted before, as this article or another outlet's, stays quiet
     ranked = []
     for story in wanted:
-        ids = [lead.article.id for lead in story.leads]
-        if recent_ids.intersection(ids) or not claimed.intersection(ids):
-            continue  # alerted before, as this article or another outlet's
-        top = max((best[i] for i in ids if i in best), key=lambda m: m.score)
+        top = max(
+            (best[lead.article.id] for lead in story.leads if lead.article.id in best),
+            key=lambda m: m.score,
+        )
         ranked.append((top.score, Alert(watches[top.key], story, top.sentence)))
     ranked.sort(key=lambda pair: -pair[0])
     cap = data.settings.watch.max_alerts
-    plan.alerts = [alert for _, alert in ranked[:cap]]
-    plan.more = max(0, len(ranked) - cap)
+    plan = ChatAlerts(chat_id, [alert for _, alert in ranked[:cap]], max(0, len(ranked) - cap))
+    # every new article of every wanted story is claimed; the shown ones queue a message
+    messages = {alert.story.article.id: alert_html(alert) for alert in plan.alerts}
+    claimed = data.subscriptions.claim_alerts(
+        chat_id,
+        [lead.article.id for s in wanted for lead in s.leads if lead.article.id in leads],
+        messages,
+    )
+    plan.alerts = [a for a in plan.alerts if a.story.article.id in claimed]
+    if plan.more and plan.alerts:
+        data.subscriptions.queue(chat_id, escape(more_text(plan.more)))
     return plan
 
 
@@ -162,25 +236,6 @@ def _recent_leads(data: BotData, chat_id: int) -> list[Lead]:
         return []
     snapshot = data.service().live.current()
     return [a.lead for a in read_arrivals(snapshot.store, ids, None)]
-
-
-async def deliver(bot: Bot, data: BotData, chat: ChatAlerts) -> None:
-    """Send one chat its alerts; a chat that is gone is dropped with a log line."""
-    try:
-        for alert in chat.alerts:
-            await bot.send_message(
-                chat.chat_id,
-                alert_html(alert),
-                parse_mode=ParseMode.HTML,
-                reply_markup=ask_button(alert.story.article.id),
-                disable_web_page_preview=True,
-            )
-        if chat.more:
-            await bot.send_message(chat.chat_id, more_text(chat.more))
-    except TelegramError as error:
-        if not chat_gone(error):
-            raise
-        await data.forget_chat(chat.chat_id, error.message)
 
 
 def alert_html(alert: Alert) -> str:

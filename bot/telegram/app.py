@@ -3,8 +3,9 @@ polling, or as one of several webhook replicas (webhook.py).
 
 The token comes only from TELEGRAM_BOT_TOKEN and the Bot API from TELEGRAM_API_BASE
 (default: Telegram's). Answering runs in a pool of `telegram.answer_workers` threads;
-updates run concurrently across chats and in order within a chat (ordering.py). Chat
-state and question counts live in a shared SQLite file (shared.py).
+each update runs once, concurrently across chats and in order within a chat, across
+replicas (ordering.py). Chat state, question counts, watches and alerts live in the
+shared state database (bot/state/: SQLite for one host, Postgres for several).
 """
 
 import logging
@@ -16,10 +17,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
 from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     CallbackQueryHandler,
     CommandHandler,
@@ -29,15 +30,28 @@ from telegram.ext import (
 )
 
 from bot.config import ConfigError, Settings
-from bot.telegram import admin, alerts, digests, handlers, redaction, shared, uploads, watches
+from bot.state import StateStore, Subscriptions, default_url, open_database
+from bot.telegram import (
+    admin,
+    alerts,
+    arrivals,
+    digests,
+    handlers,
+    leader,
+    pager,
+    redaction,
+    shared,
+    uploads,
+    watches,
+)
 from bot.telegram.access import ADDRESSED
 from bot.telegram.citations import CALLBACK_PATTERN
 from bot.telegram.ordering import ChatOrderedProcessor
-from bot.telegram.shared import SessionStore
+from bot.telegram.sending import SharedRateLimiter
 from bot.telegram.state import CONTEXT_TYPES, BotData, Context
-from bot.telegram.subscriptions import Subscriptions
 from bot.telegram.webhook import webhook
 from index.errors import NewsbotError
+from index.store.catalog import IndexStats
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +60,9 @@ API_BASE_VARIABLE = "TELEGRAM_API_BASE"
 DEFAULT_API_BASE = "https://api.telegram.org"
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
 _RETRIES_AFTER_FLOOD = 3
+# Telegram's default is 40 connections per bot; updates of one chat wait for each other
+# (ordering.py) anyway, and fewer connections keep a burst from piling up on replicas
+WEBHOOK_CONNECTIONS = 10
 
 NewsApplication = Application[Any, Any, Any, Any, BotData, Any]
 
@@ -76,34 +93,33 @@ def read_api_base(environ: Mapping[str, str]) -> str:
 
 def build_application(settings: Settings, token: str, api_base: str) -> NewsApplication:
     """The Application with its handlers; nothing heavy happens until post_init."""
+    state = open_state(settings)
     application: NewsApplication = (
         Application.builder()
         .token(token)
         .base_url(f"{api_base}/bot")
         .base_file_url(f"{api_base}/file/bot")
         .context_types(CONTEXT_TYPES)
-        .rate_limiter(AIORateLimiter(max_retries=_RETRIES_AFTER_FLOOD))
-        .concurrent_updates(ChatOrderedProcessor())
+        .rate_limiter(SharedRateLimiter(state, max_retries=_RETRIES_AFTER_FLOOD))
+        .concurrent_updates(ChatOrderedProcessor(state))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
     )
     application.bot_data.settings = settings
-    application.bot_data.sessions = SessionStore(
-        settings.telegram.state_file or settings.data_dir / "telegram-state.sqlite"
-    )
-    application.bot_data.subscriptions = Subscriptions(application.bot_data.sessions)
+    application.bot_data.state = state
+    application.bot_data.subscriptions = Subscriptions(state)
     application.add_handler(TypeHandler(Update, shared.load_chat), group=-2)
     application.add_handler(TypeHandler(Update, handlers.gate), group=-1)
     application.add_handler(CommandHandler("start", handlers.start))
     application.add_handler(CommandHandler("help", handlers.help_command))
-    application.add_handler(CommandHandler("sources", handlers.sources))
+    application.add_handler(CommandHandler("sources", pager.sources))
     application.add_handler(CommandHandler("reset", handlers.reset))
     application.add_handler(CommandHandler("stats", handlers.stats))
     application.add_handler(
         MessageHandler(filters.TEXT & ~filters.COMMAND & ADDRESSED, handlers.question)
     )
-    application.add_handler(CallbackQueryHandler(handlers.sources_page, pattern=CALLBACK_PATTERN))
+    application.add_handler(CallbackQueryHandler(pager.sources_page, pattern=CALLBACK_PATTERN))
     admin.register(application)
     watches.register(application)
     digests.register(application)
@@ -116,6 +132,12 @@ def build_application(settings: Settings, token: str, api_base: str) -> NewsAppl
     return application
 
 
+def open_state(settings: Settings) -> StateStore:
+    """The shared state at `state` (default: SQLite at telegram.state_file), migrated."""
+    state_file = settings.telegram.state_file or settings.data_dir / "telegram-state.sqlite"
+    return StateStore(open_database(settings.state or default_url(state_file), state_file))
+
+
 async def post_init(application: NewsApplication) -> None:
     """Start the answer threads, open the index and register the bot's commands."""
     data = application.bot_data
@@ -124,6 +146,12 @@ async def post_init(application: NewsApplication) -> None:
     )
     await data.run(data.warm_up)
     await application.bot.set_my_commands(handlers.COMMANDS)
+    await leader.elect(data)  # before the first scheduled refresh asks who leads
+    if application.job_queue is not None:
+        renew = leader.RENEW_S
+        application.job_queue.run_repeating(leader.campaign, renew, first=renew, name="leader")
+        every = data.settings.telegram.alert_check_s
+        application.job_queue.run_repeating(arrivals.check, every, first=every, name="arrivals")
     heartbeat = data.settings.telegram.heartbeat_file
     if heartbeat is not None and application.job_queue is not None:
         application.job_queue.run_repeating(
@@ -134,6 +162,34 @@ async def post_init(application: NewsApplication) -> None:
             name="heartbeat",
         )
     log.info("@%s is ready for updates", application.bot.username)
+    announce(data, application.bot.username, await data.run(data.stats))
+
+
+def announce(data: BotData, username: str, stats: IndexStats | None) -> None:
+    """One INFO line saying what this bot serves, shown whatever `logging.level` is.
+
+    The handlers drop INFO at the default level (WARNING); this one line is handed to
+    them directly, so an operator always sees what started.
+    """
+    settings = data.settings
+    held = (
+        f"{stats.articles} article{'' if stats.articles == 1 else 's'} ({stats.chunks} chunks) "
+        f"in {stats.location}"
+        if stats is not None
+        else "no index yet"
+    )
+    state = make_url(settings.state).render_as_string() if settings.state else "SQLite"
+    record = log.makeRecord(
+        log.name,
+        logging.INFO,
+        __file__,
+        0,
+        "@%s serves %s; answer mode %s; shared state %s; %s",
+        (username, held, settings.answer.mode, state, "leading" if data.leading else "a replica"),
+        None,
+    )
+    for handler in logging.getLogger().handlers:
+        handler.handle(record)
 
 
 async def beat(context: Context) -> None:
@@ -148,7 +204,7 @@ async def post_shutdown(application: NewsApplication) -> None:
     if executor is not None:
         executor.shutdown(wait=True, cancel_futures=True)
     application.bot_data.writer.shutdown(wait=True, cancel_futures=True)
-    application.bot_data.sessions.close()
+    application.bot_data.state.close()
     log.info("stopped")
 
 
@@ -179,6 +235,7 @@ def run(settings: Settings, webhook_url: str | None = None, listen: str = "0.0.0
                 url_path=hook.url_path,
                 webhook_url=hook.url,
                 secret_token=hook.secret,
+                max_connections=WEBHOOK_CONNECTIONS,
                 allowed_updates=updates,
                 stop_signals=stop,
             )

@@ -1,10 +1,11 @@
 """The Sources pager: one cited snippet per page, with prev/next buttons.
 
-Callback data names the answer by its turn number in the chat, never by content, so it
+Callback data names the answer by its key in the chat (random, see `ChatData.remember`;
+never a turn number, which two replicas could both give out), never by content, so it
 stays a few bytes long (Telegram allows 64):
 
-    src:<turn>            the "Sources" button under an answer: opens page 1 as a new message
-    srcp:<turn>:<page>    a prev/next button: shows that page in the pager's message
+    src:<key>            the "Sources" button under an answer: opens page 1 as a new message
+    srcp:<key>:<page>    a prev/next button: shows that page in the pager's message
 """
 
 import re
@@ -25,14 +26,14 @@ _SHORTEST_QUOTE = 80  # a further quote is left off rather than clipped shorter 
 class SourcesRequest:
     """What a pressed button asks for: a page of one answer's sources."""
 
-    turn: int
+    key: int
     page: int
     opens_pager: bool
 
 
-def sources_button(turn: int) -> InlineKeyboardMarkup:
+def sources_button(key: int) -> InlineKeyboardMarkup:
     """The "Sources" button placed under an answer."""
-    return InlineKeyboardMarkup([[InlineKeyboardButton("Sources", callback_data=f"src:{turn}")]])
+    return InlineKeyboardMarkup([[InlineKeyboardButton("Sources", callback_data=f"src:{key}")]])
 
 
 def parse_callback(data: str) -> SourcesRequest | None:
@@ -44,15 +45,15 @@ def parse_callback(data: str) -> SourcesRequest | None:
     return SourcesRequest(int(match.group(1)), page, opens_pager=match.group(2) is None)
 
 
-def page_markup(turn: int, page: int, pages: int) -> InlineKeyboardMarkup | None:
+def page_markup(key: int, page: int, pages: int) -> InlineKeyboardMarkup | None:
     """Prev/next buttons for a page, or None when there is only one page."""
     if pages <= 1:
         return None
     row = []
     if page > 1:
-        row.append(InlineKeyboardButton("« Prev", callback_data=f"srcp:{turn}:{page - 1}"))
+        row.append(InlineKeyboardButton("« Prev", callback_data=f"srcp:{key}:{page - 1}"))
     if page < pages:
-        row.append(InlineKeyboardButton("Next »", callback_data=f"srcp:{turn}:{page + 1}"))
+        row.append(InlineKeyboardButton("Next »", callback_data=f"srcp:{key}:{page + 1}"))
     return InlineKeyboardMarkup([row])
 
 

@@ -4,16 +4,17 @@ import asyncio
 import contextlib
 import logging
 
-from telegram import BotCommand, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
-from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
+from sqlalchemy.exc import SQLAlchemyError
+from telegram import BotCommand, Message, Update
+from telegram.constants import ChatType
+from telegram.error import NetworkError, RetryAfter, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot.answer import NOT_FOUND, Answer
 from bot.conversation import Conversation
 from bot.telegram.access import is_addressed, is_allowed, question_text
-from bot.telegram.citations import page_markup, page_text, parse_callback, sources_button
-from bot.telegram.delivery import edit_html, reply_html, typing
+from bot.telegram.citations import sources_button
+from bot.telegram.delivery import reply_html, typing
 from bot.telegram.formatting import answer_parts, escape
 from bot.telegram.shared import save_chat
 from bot.telegram.state import ChatData, Context, UserData
@@ -66,7 +67,6 @@ conversation with me there.
 continues a long one
 /digest daily HH:MM: send the digest every day at that time; /digest off stops it"""
 UNKNOWN_COMMAND = "Unknown command {command}; /help lists what I can do."
-_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 def _message(update: Update) -> Message:
@@ -173,21 +173,6 @@ def _asker(update: Update) -> int:
     return update.effective_chat.id if update.effective_chat else 0
 
 
-async def sources(update: Update, context: Context) -> None:
-    """Show the sources of the last answer, one per page."""
-    last = _chat_data(context).last()
-    if last is None:
-        await _message(update).reply_text("No answer yet: ask me a question first.")
-        return
-    turn, answer = last
-    if not answer.citations:
-        await _message(update).reply_text("The last answer has no sources.")
-        return
-    html, plain = page_text(answer.citations, 1)
-    markup = page_markup(turn, 1, len(answer.citations))
-    await reply_html(_message(update), html, plain, markup=markup)
-
-
 async def question(update: Update, context: Context) -> None:
     """Answer a question with quoted sentences and their sources."""
     message = _message(update)
@@ -202,11 +187,13 @@ async def ask_and_reply(message: Message, update: Update, context: Context, text
     """Answer `text` in the sender's conversation, within their question rate."""
     user = _user_data(context)
     per_minute = context.bot_data.settings.telegram.questions_per_minute
-    # counted in the shared store, so the limit holds across replicas; off the loop,
-    # since the count waits for any other replica's write to the store
+    # counted in the shared state, so the limit holds across replicas (off the loop: the
+    # count may wait for another replica's write); unreachable state lets the question by
     asker = update.effective_user.id if update.effective_user else message.chat_id
-    sessions = context.bot_data.sessions
-    if not await asyncio.to_thread(sessions.take_question, asker, per_minute):
+    within = True
+    with contextlib.suppress(SQLAlchemyError):
+        within = await asyncio.to_thread(context.bot_data.state.take_question, asker, per_minute)
+    if not within:
         if not user.warned:
             user.warned = True
             await message.reply_text(SLOW_DOWN.format(n=per_minute))
@@ -227,59 +214,13 @@ async def ask_and_reply(message: Message, update: Update, context: Context, text
     await send_answer(message, answer, chat.remember(answer))
 
 
-async def send_answer(message: Message, answer: Answer, turn: int) -> None:
+async def send_answer(message: Message, answer: Answer, key: int) -> None:
     """Reply with the answer, split if long; the Sources button goes under the last part."""
     parts = answer_parts(answer) or [(escape(NOT_FOUND), NOT_FOUND)]
     for i, (html, plain) in enumerate(parts):
         last = i == len(parts) - 1
-        markup = sources_button(turn) if last and answer.citations else None
+        markup = sources_button(key) if last and answer.citations else None
         await reply_html(message, html, plain, markup=markup, quote=i == 0)
-
-
-async def sources_page(update: Update, context: Context) -> None:
-    """Open or turn a page of an answer's sources."""
-    query = update.callback_query
-    if query is None:
-        return
-    request = parse_callback(query.data or "")
-    answer = _chat_data(context).answers.get(request.turn) if request else None
-    if request is None or answer is None or not answer.citations:
-        await query.answer("Those sources are no longer available; please ask again.")
-        return
-    await query.answer()
-    page = min(max(request.page, 1), len(answer.citations))
-    html, plain = page_text(answer.citations, page)
-    markup = page_markup(request.turn, page, len(answer.citations))
-    if not request.opens_pager or not isinstance(query.message, Message):
-        await edit_html(query, html, plain, markup)
-        return
-    chat = _chat_data(context)
-    card = chat.pagers.get(request.turn)
-    if card is not None and await _show_card(context, query.message.chat_id, card, html, markup):
-        return
-    sent = await reply_html(query.message, html, plain, markup=markup, quote=True)
-    chat.pagers[request.turn] = sent.message_id
-
-
-async def _show_card(
-    context: Context, chat_id: int, card: int, html: str, markup: InlineKeyboardMarkup | None
-) -> bool:
-    """Turn an answer's open Sources card back to page 1; False when it is gone."""
-    try:
-        await context.bot.edit_message_text(
-            html,
-            chat_id=chat_id,
-            message_id=card,
-            parse_mode=ParseMode.HTML,
-            reply_markup=markup,
-            link_preview_options=_NO_PREVIEW,
-        )
-    except BadRequest as error:
-        if "message is not modified" in error.message.lower():
-            return True
-        log.info("the open Sources card %s can't be edited (%s); sending a new one", card, error)
-        return False
-    return True
 
 
 async def on_error(update: object, context: Context) -> None:

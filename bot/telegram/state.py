@@ -8,11 +8,12 @@ which is what makes it safe for a worker thread to extend a chat's conversation.
 
 import asyncio
 import logging
+import secrets
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
@@ -20,13 +21,10 @@ from bot.answer import Answer
 from bot.config import Settings
 from bot.conversation import Conversation
 from bot.service import AnsweringService
+from bot.state import StateStore, Subscriptions
 from index.errors import EmptyIndexError, StoreUnavailableError
 from index.search.periods import mentioned_period
 from index.store.catalog import IndexStats
-
-if TYPE_CHECKING:
-    from bot.telegram.shared import SessionStore
-    from bot.telegram.subscriptions import Subscriptions
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +37,12 @@ class BotData:
 
     settings: Settings
     executor: ThreadPoolExecutor
-    sessions: "SessionStore"  # chats and question counts shared by every replica
-    subscriptions: "Subscriptions"  # watches, alerts sent and digests, in the same file
+    state: StateStore  # chats, question counts, updates and leases shared by every replica
+    subscriptions: Subscriptions  # watches, alerts and digests, in the same database
 
     def __init__(self) -> None:
+        self.leading = False  # whether this replica holds the leader's lease (leader.py)
+        self.seen_generation: str | None = None  # the index's marker arrivals.py last saw
         self._service: AnsweringService | None = None
         self._opening = threading.Lock()
         # one thread for fetching and ingesting news sources: refreshes run one at a
@@ -116,7 +116,7 @@ class BotData:
 
 
 class ChatData:
-    """One chat's conversations and its recent answers, by turn number.
+    """One chat's conversations and its recent answers, by key (see `remember`).
 
     A private chat has one conversation; in a group each member has their own, so one
     member's questions (or /reset) never change what another's follow-ups lean on.
@@ -127,7 +127,7 @@ class ChatData:
         self.conversations: dict[int, Conversation] = {}
         self.asker = 0
         self.answers: dict[int, Answer] = {}
-        self.pagers: dict[int, int] = {}  # turn -> message id of its open Sources card
+        self.pagers: dict[int, int] = {}  # answer key -> message id of its open Sources card
         self.turns = 0
         self.refused = False
 
@@ -141,17 +141,26 @@ class ChatData:
         self.conversations[self.asker] = conversation
 
     def remember(self, answer: Answer) -> int:
-        """Keep an answer for its Sources button; returns its turn number."""
+        """Keep an answer for its Sources button; returns the answer's key.
+
+        The key is random, not the turn's number: two answers of one chat written at
+        once (on two replicas) never share a key, so a button always opens its own
+        answer's sources.
+        """
         self.turns += 1
-        self.answers[self.turns] = answer
-        for old in [t for t in self.answers if t <= self.turns - KEPT_ANSWERS]:
+        key = secrets.randbits(40) + 1
+        self.answers[key] = answer
+        for old in list(self.answers)[:-KEPT_ANSWERS]:  # oldest first
             del self.answers[old]
             self.pagers.pop(old, None)
-        return self.turns
+        return key
 
     def last(self) -> tuple[int, Answer] | None:
-        """The latest answer and its turn number."""
-        return (self.turns, self.answers[self.turns]) if self.turns in self.answers else None
+        """The latest answer and its key."""
+        if not self.answers:
+            return None
+        key = next(reversed(self.answers))
+        return key, self.answers[key]
 
     def forget(self, everything: bool = True) -> None:
         """Forget the asker's conversation; with `everything`, every conversation and answer."""

@@ -24,6 +24,9 @@
 //                                       cloud API) and GET /file/bot<token>/<file_path> the bytes.
 //   POST /emulator/block              {token, chat_id}: from now on every Bot API method aimed
 //                                       at the chat answers 403 "bot was blocked by the user"
+//   POST /emulator/fail               {token, chat_id, times, code?}: the next `times` Bot API
+//                                       calls aimed at the chat fail with `code` (default 500),
+//                                       as when Telegram has a bad moment
 //   GET|POST /emulator/history        {token, chat_id?} -> {chats, messages (latest state,
 //                                       edits applied), chat_actions, commands, callback_answers,
 //                                       file_requests: [{kind: getFile|download, file_id}],
@@ -86,6 +89,7 @@ function botState(token) {
       fileRequests: [], // {kind: 'getFile' | 'download', file_id}, in order
       shown: [], // {chat_id, message_id, text}: every text a bot message showed, in order
       blocked: new Set(), // chat ids whose every method answers 403
+      failing: new Map(), // chat id -> {times, code}: the next calls that fail
       poller: null, // the getUpdates request currently waiting
     });
   }
@@ -158,6 +162,11 @@ const botMethod = (method, handler) => (app, server) => app.all(`/bot:token/${me
     const p = params(req);
     const bot = botState(req.params.token);
     if (p.chat_id !== undefined && bot.blocked.has(Number(p.chat_id))) throw blocked();
+    const failing = p.chat_id !== undefined && bot.failing.get(Number(p.chat_id));
+    if (failing && failing.times > 0) {
+      failing.times -= 1;
+      throw new ApiError(failing.code, `Internal Server Error (injected, ${failing.times} left)`);
+    }
     return handler(p, bot, server, req, res);
   }));
 
@@ -616,6 +625,16 @@ function block(p, bot) {
   return true;
 }
 
+function fail(p, bot) {
+  const id = Number(p.chat_id);
+  const times = Number(p.times);
+  if (!Number.isInteger(id) || id === 0 || !Number.isInteger(times)) {
+    throw badRequest('fail needs a chat_id and times');
+  }
+  bot.failing.set(id, { times, code: Number(p.code || 500) });
+  return true;
+}
+
 function reset(p, bot, server) {
   bots.delete(bot.token);
   const other = (u) => u.botToken !== bot.token;
@@ -637,6 +656,7 @@ const clientRoutes = [
   }),
   clientRoute('/emulator/history', history),
   clientRoute('/emulator/block', block),
+  clientRoute('/emulator/fail', fail),
   clientRoute('/emulator/reset', reset),
   (app) => app.get('/emulator/health', (req, res) => res.json({ ok: true, result: 'ready' })),
 ];

@@ -309,6 +309,10 @@ class TelegramEmulator:
         blocked the bot ("Forbidden: bot was blocked by the user"); `reset` undoes it."""
         self._call("/emulator/block", chat_id=chat_id)
 
+    def fail_chat(self, chat_id: int, times: int, code: int = 500) -> None:
+        """Make the next `times` Bot API calls aimed at this chat fail with `code`."""
+        self._call("/emulator/fail", chat_id=chat_id, times=times, code=code)
+
     def reset(self) -> None:
         """Forget all chats, messages, updates, actions, commands, files and blocks of this
         bot token."""
