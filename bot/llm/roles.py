@@ -47,7 +47,7 @@ _OPENERS = frozenset(
     every another other others such""".split()
 )  # common words that open sentences, never names
 _TITLES = frozenset({"dr", "mr", "mrs", "ms", "prof", "st"})
-_LINKS = {  # (direction, the words between): how a role word is tied to its holder
+_LINKS: dict[str, list[tuple[int, tuple[str, ...]]]] = {  # (direction, words between)
     "number": [(-1, ("of",))],
     "name": [(-1, ()), (-1, ("by",)), (1, ()), (1, (",", "who")), (1, ("who",))],
 }
@@ -173,8 +173,8 @@ def _roles(said: list[_Token]) -> set[_Role]:
     """The words each name or number is tied to, by the links in `_LINKS`.
 
     Before a number, what it measures ("*cost* of $50,000"); not its unit, which every
-    figure of a kind shares ("21 *points*"). Before a name, its title or the act it was the agent of
-    ("*chaired* by Tran"); after a name, what it did ("Kessler *proposed*", "Tran, who
+    figure of a kind shares ("21 *points*"). Before a name, its title or the act it was
+    the agent of ("*chaired* by Tran"); after a name, what it did ("Kessler *proposed*", "Tran, who
     *chairs*"). A name is all of its words, "of" included ("Teresa Delgado of Port Ellery").
     """
     found = set()

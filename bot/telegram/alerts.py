@@ -84,7 +84,7 @@ async def after_ingest(
         return
     data = application.bot_data
     try:
-        await data.run(plan_alerts, data, ids)
+        await data.chore(plan_alerts, data, ids)
     except (NewsbotError, SQLAlchemyError) as exc:  # the ingest itself went well
         log.warning("couldn't plan the alerts for %d new articles: %s", len(ids), exc)
     await send_outbox(application.bot, data)
@@ -103,7 +103,7 @@ async def send_outbox(bot: Bot, data: BotData, grace_s: float = 0.0) -> None:
     """Send the outbox's due messages; each is marked sent, retried later, or dropped."""
     take = data.subscriptions.take_outgoing
     try:
-        while batch := await data.run(take, OUTBOX_BATCH, time.time() - grace_s):
+        while batch := await data.chore(take, OUTBOX_BATCH, time.time() - grace_s):
             for outgoing in batch:
                 await _send(bot, data, outgoing)
             if len(batch) < OUTBOX_BATCH:
@@ -126,7 +126,7 @@ async def _send(bot: Bot, data: BotData, outgoing: Outgoing) -> None:
         if chat_gone(error):
             await data.forget_chat(outgoing.chat_id, error.message)
             return
-        wait = await data.run(
+        wait = await data.chore(
             data.subscriptions.failed, outgoing, data.settings.telegram.alert_retry_s
         )
         log.warning(
@@ -136,7 +136,7 @@ async def _send(bot: Bot, data: BotData, outgoing: Outgoing) -> None:
             f"trying again in {wait:g} s" if wait is not None else "giving up",
         )
         return
-    await data.run(data.subscriptions.sent, outgoing)
+    await data.chore(data.subscriptions.sent, outgoing)
 
 
 def plan_alerts(data: BotData, ids: list[str]) -> list[ChatAlerts]:
@@ -277,9 +277,9 @@ async def ask_about(update: Update, context: Context) -> None:
         return
     wanted = (query.data or "").removeprefix(ASK_PREFIX)
     data = context.bot_data
-    ids = await data.run(data.subscriptions.alerted_since, update.effective_chat.id, 0.0)
+    ids = await data.chore(data.subscriptions.alerted_since, update.effective_chat.id, 0.0)
     article_id = next((i for i in ids if _short(i) == wanted), None)
-    title = await data.run(_title_of, data, article_id) if article_id else None
+    title = await data.chore(_title_of, data, article_id) if article_id else None
     if title is None:
         await query.answer("That article is no longer in the index.")
         return

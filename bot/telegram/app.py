@@ -2,7 +2,9 @@
 polling, or as one of several webhook replicas (webhook.py).
 
 The token comes only from TELEGRAM_BOT_TOKEN and the Bot API from TELEGRAM_API_BASE
-(default: Telegram's). Answering runs in a pool of `telegram.answer_workers` threads;
+(default: Telegram's). Answering runs in a pool of `telegram.answer_workers` threads
+(plus `llm.max_concurrency` when an HTTP endpoint writes the answers), and state and
+alert work in a small pool of its own;
 each update runs once, concurrently across chats and in order within a chat, across
 replicas (ordering.py). Chat state, question counts, watches and alerts live in the
 shared state database (bot/state/: SQLite for one host, Postgres for several).
@@ -138,12 +140,18 @@ def open_state(settings: Settings) -> StateStore:
     return StateStore(open_database(settings.state or default_url(state_file), state_file))
 
 
+def answer_threads(settings: Settings) -> int:
+    """Threads that answer: `telegram.answer_workers` for the CPU's work, plus, when an
+    HTTP endpoint writes the answers, one per request it may serve at once
+    (`llm.max_concurrency`), since those threads mostly wait on the network."""
+    waiting = settings.answer.mode == "llm" and settings.llm.provider in ("openai", "ollama")
+    return settings.telegram.answer_workers + (settings.llm.max_concurrency if waiting else 0)
+
+
 async def post_init(application: NewsApplication) -> None:
     """Start the answer threads, open the index and register the bot's commands."""
     data = application.bot_data
-    data.executor = ThreadPoolExecutor(
-        data.settings.telegram.answer_workers, thread_name_prefix="answer"
-    )
+    data.executor = ThreadPoolExecutor(answer_threads(data.settings), thread_name_prefix="answer")
     await data.run(data.warm_up)
     await application.bot.set_my_commands(handlers.COMMANDS)
     await leader.elect(data)  # before the first scheduled refresh asks who leads
@@ -204,6 +212,7 @@ async def post_shutdown(application: NewsApplication) -> None:
     if executor is not None:
         executor.shutdown(wait=True, cancel_futures=True)
     application.bot_data.writer.shutdown(wait=True, cancel_futures=True)
+    application.bot_data.chores.shutdown(wait=True, cancel_futures=True)
     application.bot_data.state.close()
     log.info("stopped")
 

@@ -38,7 +38,7 @@ async def check(context: Context) -> None:
     if not data.leading:
         return
     try:
-        ids = await data.run(new_articles, data)
+        ids = await data.chore(new_articles, data)
     except EmptyIndexError:
         return
     except (NewsbotError, SQLAlchemyError) as exc:

@@ -62,12 +62,12 @@ async def digest(update: Update, context: Context) -> None:
     elif args == ["more"]:
         await send_digest(context.bot, data, chat.id, more=True)
     elif args == ["off"]:
-        await data.run(data.subscriptions.schedule_digest, chat.id, None, None)
+        await data.chore(data.subscriptions.schedule_digest, chat.id, None, None)
         await message.reply_text("The daily digest is off. /digest still sends one now.")
     elif len(args) == 2 and args[0] == "daily" and (hh_mm := _HH_MM.match(args[1])):
         at = clock(int(hh_mm.group(1)), int(hh_mm.group(2)))
         due = next_due(at, zone, time.time())
-        await data.run(data.subscriptions.schedule_digest, chat.id, at.strftime("%H:%M"), due)
+        await data.chore(data.subscriptions.schedule_digest, chat.id, at.strftime("%H:%M"), due)
         first = datetime.fromtimestamp(due, zone).strftime("%Y-%m-%d %H:%M %Z")
         await message.reply_text(
             f"Daily digest set for {at:%H:%M} ({zone.key}); the first comes {first}. "
@@ -92,10 +92,10 @@ async def send_due(context: Context) -> None:
     data = context.bot_data
     now = time.time()
     zone = ZoneInfo(data.settings.telegram.timezone)
-    for chat_id, daily, due in await data.run(data.subscriptions.due_digests, now):
+    for chat_id, daily, due in await data.chore(data.subscriptions.due_digests, now):
         hours, minutes = map(int, daily.split(":"))
         following = next_due(clock(hours, minutes), zone, max(now, due))
-        if await data.run(data.subscriptions.claim_digest, chat_id, due, following):
+        if await data.chore(data.subscriptions.claim_digest, chat_id, due, following):
             log.info("sending chat %s its daily digest", chat_id)
             await send_digest(context.bot, data, chat_id)
 
@@ -103,7 +103,7 @@ async def send_due(context: Context) -> None:
 async def send_digest(bot: Bot, data: BotData, chat_id: int, more: bool = False) -> None:
     """Send a chat its digest (or the next page of the last one), split like long answers."""
     zone = ZoneInfo(data.settings.telegram.timezone)
-    state = await data.run(data.subscriptions.digest, chat_id)
+    state = await data.chore(data.subscriptions.digest, chat_id)
     cap = data.settings.digest.max_stories
     if more and state.page_since is None:
         await _send(bot, data, chat_id, "No digest yet: send /digest first.")
@@ -125,9 +125,11 @@ async def send_digest(bot: Bot, data: BotData, chat_id: int, more: bool = False)
     if await _send(bot, data, chat_id, text):
         shown = min(first + cap, len(found.stories))
         if more:
-            await data.run(data.subscriptions.digest_more, chat_id, shown)
+            await data.chore(data.subscriptions.digest_more, chat_id, shown)
         else:
-            await data.run(data.subscriptions.digest_sent, chat_id, found.since, found.until, shown)
+            await data.chore(
+                data.subscriptions.digest_sent, chat_id, found.since, found.until, shown
+            )
 
 
 def _build(data: BotData, since: float, until: float) -> Digest:

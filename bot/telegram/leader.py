@@ -34,7 +34,7 @@ async def elect(data: BotData) -> None:
     """Take or renew the leader's lease; `data.leading` says whether this replica holds it."""
     me = f"{socket.gethostname()}:{os.getpid()}"
     try:
-        leading = await data.run(data.state.take_lease, LEASE, me, LEASE_S)
+        leading = await data.chore(data.state.take_lease, LEASE, me, LEASE_S)
     except SQLAlchemyError as exc:
         leading = False  # another replica, reaching the state, may lead meanwhile
         log.warning("not leading: the shared state is unreachable (%s)", type(exc).__name__)

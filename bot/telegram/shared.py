@@ -102,3 +102,6 @@ async def save_chat(update: Update, context: Context) -> None:
             chat.id,
             type(exc).__name__,
         )
+        return  # kept in memory instead, until the state is back
+    # saved: the next update loads it again, so memory holds only the chats in flight
+    context.application.drop_chat_data(chat.id)

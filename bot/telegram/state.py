@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 KEPT_ANSWERS = 20  # answers per chat whose Sources buttons keep working
+CHORE_THREADS = 2
 
 
 class BotData:
@@ -48,10 +49,17 @@ class BotData:
         # one thread for fetching and ingesting news sources: refreshes run one at a
         # time and never take an answer thread
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="ingest")
+        # watches, alerts, digests' bookkeeping and the leader's lease: small jobs that
+        # must not queue behind slow answers
+        self.chores = ThreadPoolExecutor(CHORE_THREADS, thread_name_prefix="chores")
 
     async def run(self, function: Callable[..., T], *args: object) -> T:
         """Run blocking work in the answer thread pool, off the event loop."""
         return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
+
+    async def chore(self, function: Callable[..., T], *args: object) -> T:
+        """Run state and alert work in its own small pool, off the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self.chores, function, *args)
 
     async def write(self, function: Callable[..., T], *args: object) -> T:
         """Run fetching and ingest in the writer thread, off the event loop."""
@@ -60,7 +68,7 @@ class BotData:
     async def forget_chat(self, chat_id: int, reason: str) -> None:
         """Drop the watches and digest of a chat that blocked the bot or is gone."""
         log.info("dropping the watches and digest of chat %s: %s", chat_id, reason)
-        await self.run(self.subscriptions.drop_chat, chat_id)
+        await self.chore(self.subscriptions.drop_chat, chat_id)
 
     def reload_index(self) -> None:
         """After an ingest by this process: make the new articles answerable now."""

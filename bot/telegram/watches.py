@@ -51,14 +51,14 @@ async def watch(update: Update, context: Context) -> None:
         return
     data = context.bot_data
     limit = data.settings.watch.max_per_chat
-    number = await data.run(data.subscriptions.add_watch, chat.id, words, limit)
+    number = await data.chore(data.subscriptions.add_watch, chat.id, words, limit)
     if number is None:
         await message.reply_text(
             f"This chat already has {limit} watches; remove one with /unwatch N first.",
             do_quote=True,
         )
         return
-    await data.run(_embed, data, chat.id, number, words)
+    await data.chore(_embed, data, chat.id, number, words)
     await message.reply_text(
         f"Watch {number} saved: \u201c{words}\u201d. I'll send an alert here when a new article "
         f"is about it. /watches lists this chat's watches; /unwatch {number} removes it.",
@@ -83,7 +83,7 @@ async def list_watches(update: Update, context: Context) -> None:
     message, chat = update.effective_message, update.effective_chat
     if message is None or chat is None:
         return
-    saved = await context.bot_data.run(context.bot_data.subscriptions.watches, chat.id)
+    saved = await context.bot_data.chore(context.bot_data.subscriptions.watches, chat.id)
     if not saved:
         await message.reply_text("This chat has no watches yet. " + WATCH_USAGE, do_quote=True)
         return
@@ -104,7 +104,9 @@ async def unwatch(update: Update, context: Context) -> None:
         await message.reply_text(UNWATCH_USAGE, do_quote=True)
         return
     number = int(args[0])
-    words = await context.bot_data.run(context.bot_data.subscriptions.remove_watch, chat.id, number)
+    words = await context.bot_data.chore(
+        context.bot_data.subscriptions.remove_watch, chat.id, number
+    )
     if words is None:
         await message.reply_text(
             f"This chat has no watch {number}; /watches lists them.", do_quote=True
