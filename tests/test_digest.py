@@ -213,3 +213,37 @@ def test_undated_articles_count_by_ingest_time_and_by_ingested_takes_all(newsdes
     assert [s["title"] for s in recent["stories"]] == ["Bakery cooperative opens harbour shop"]
     everything = digest(newsdesk, newsdesk / "data", "--since", "1h", "--by", "ingested")
     assert sum(len(s["articles"]) for s in everything["stories"]) == 5
+
+
+def test_a_long_digest_starts_with_the_most_reported_stories(tmp_path: Path) -> None:
+    subjects = ["lantern", "copper mine", "glacier", "violin school", "tram line", "reef"]
+    others = [
+        {
+            "title": f"Verrin {subject} news",
+            "date": f"2025-04-{1 + 5 * n:02d}",  # days apart, so no two are one story
+            "source": "Verrin Gazette",
+            "url": f"https://gazette.example/{n}",
+            "text": f"The Verrin {subject} was in the news on day {n}, the council said.",
+        }
+        for n, subject in enumerate(subjects)
+    ]
+    data_dir = tmp_path / "data"
+    feed = write_jsonl(tmp_path / "a.jsonl", QUAKE_A, QUAKE_B, *others)
+    ingest_paths(load_settings(data_dir=data_dir), [feed])
+    result = run_newsbot(
+        "digest",
+        "--data-dir",
+        str(data_dir),
+        "--since",
+        "2025-04-01",
+        "--until",
+        "2025-05-31",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "7 stories from 8 articles dated 2025-04-01 to 2025-05-31:"
+    assert lines[2] == "Most reported:"
+    assert lines[3] in (f"- {QUAKE_A['title']} (2 outlets)", f"- {QUAKE_B['title']} (2 outlets)")
+    assert [line.endswith("(1 outlet)") for line in lines[4:8]] == [True] * 4
+    assert lines[8] == "" and lines[9].startswith("1. ")
