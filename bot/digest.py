@@ -136,9 +136,10 @@ def summary_lines(digest: Digest) -> list[str]:
 
 
 def outlets(story: Story) -> str:
-    """How many outlets reported a story, in words."""
-    count = len(story.outlets)
-    return f"{count} {'outlet' if count == 1 else 'outlets'}"
+    """How many outlets reported a story, in words, and its articles when more."""
+    count, articles = len(story.outlets), len(story.leads)
+    said = f"{count} {'outlet' if count == 1 else 'outlets'}"
+    return f"{said}, {articles} articles" if articles > count else said
 
 
 def digest_text(digest: Digest, zone: tzinfo | None = None, first: int = 0, count: int = 0) -> str:

@@ -22,9 +22,10 @@ from index.search.stories import Window
 _TIME_OF_DAY = re.compile(r"\d[T ]\d\d:\d\d")
 
 
-def moment(option: str, text: str, as_of: float, end: bool = False) -> float:
-    """Unix seconds for --since or --until (`end`: a day counts to its end), read as of
-    `as_of`: a duration back from it, an ISO time, or a day as `ask` reads one."""
+def moment(option: str, text: str, as_of: float, today: date, end: bool = False) -> float:
+    """Unix seconds for --since or --until (`end`: a day counts to its end): a duration
+    back from `as_of` (Unix s), an ISO time, or a day as `ask` reads one, words read as
+    of `today` (the --as-of day)."""
     value = text.strip()
     try:
         return as_of - parse_duration(value)
@@ -38,7 +39,7 @@ def moment(option: str, text: str, as_of: float, end: bool = False) -> float:
                 f"{option}: {value} is not a time; write e.g. 2026-12-01T08:00"
             ) from None
     try:
-        day = read_day(option, value, datetime.fromtimestamp(as_of).date())
+        day = read_day(option, value, today)
     except ConfigError:
         raise ConfigError(
             f"{option}: can't read {value!r}; write a date (2026-12-01, yesterday, last week, "
@@ -48,11 +49,12 @@ def moment(option: str, text: str, as_of: float, end: bool = False) -> float:
     return _midnight(day + timedelta(days=1) if end else day)
 
 
-def as_of_moment(text: str | None, now: float) -> float:
-    """The moment --as-of names: now when today or not given, else the end of that day."""
+def as_of(text: str | None, now: float) -> tuple[date, float]:
+    """The day --as-of names (today when not given) and its moment: now when it is
+    today, else the end of that day."""
     today = datetime.fromtimestamp(now).date()
     day = read_day("--as-of", text, today) or today
-    return now if day == today else _midnight(day + timedelta(days=1))
+    return day, now if day == today else _midnight(day + timedelta(days=1))
 
 
 def _midnight(day: date) -> float:
@@ -68,7 +70,10 @@ def _midnight(day: date) -> float:
 )
 @click.option("--until", help="Up to when, that day included (default: --as-of).")
 @click.option(
-    "--as-of", metavar="DATE", help="Read dates in words as of this day (default: today)."
+    "--as-of",
+    "as_of_day",
+    metavar="DATE",
+    help="Read dates in words as of this day (default: today).",
 )
 @click.option(
     "--by",
@@ -80,15 +85,20 @@ def _midnight(day: date) -> float:
 @click.option("--json", "as_json", is_flag=True, help="Print the digest as one JSON object.")
 @with_settings
 def digest(
-    settings: Settings, since: str, until: str | None, as_of: str | None, by: str, as_json: bool
+    settings: Settings,
+    since: str,
+    until: str | None,
+    as_of_day: str | None,
+    by: str,
+    as_json: bool,
 ) -> None:
     """The stories of the articles of a window, newest first."""
     from bot.digest import build_digest, digest_text
     from index.store.chunks import open_existing
 
-    reference = as_of_moment(as_of, time.time())
-    start = moment("--since", since, reference)
-    stop = moment("--until", until, reference, end=True) if until else reference
+    day, reference = as_of(as_of_day, time.time())
+    start = moment("--since", since, reference, day)
+    stop = moment("--until", until, reference, day, end=True) if until else reference
     if start >= stop:
         raise ConfigError(f"--since {since} is not before --until {until or '--as-of'}")
     window = Window(start, stop, "ingested" if by == "ingested" else "date")

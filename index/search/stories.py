@@ -45,14 +45,15 @@ class Lead:
     @property
     def sentence(self) -> str:
         """The article's first news sentence, exactly as stored: not furniture, not the
-        title again, and of some length (a shorter one only when no other is); "" if none."""
+        title again, no question ("Looking for updates on …?"), and of some length (a
+        shorter one or a question only when no other is); "" if none."""
         sentences = [
             self.text[a:b]
             for a, b in sentence_spans(self.text)
             if not is_furniture(self.furniture, self.start + a, self.start + b)
             and not same(self.text[a:b], self.article.title)
         ]
-        full = (s for s in sentences if len(s.split()) >= _MIN_LEAD_WORDS)
+        full = (s for s in sentences if len(s.split()) >= _MIN_LEAD_WORDS and not s.endswith("?"))
         return next(full, sentences[0] if sentences else "")
 
 
