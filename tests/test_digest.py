@@ -174,6 +174,12 @@ def furniture_lines() -> set[str]:
 def test_last_week_selects_by_article_date_and_leads_are_news_sentences(newsdesk: Path) -> None:
     found = digest(newsdesk, newsdesk / "data", "--since", "last week", "--as-of", "2026-01-10")
     assert found["by"] == "date"
+    assert found["since"].startswith("2026-01-03T00:00")  # a week back from Jan 10
+    yesterday = digest(newsdesk, newsdesk / "data", "--since", "yesterday", "--as-of", "2026-01-09")
+    assert yesterday["since"].startswith("2026-01-08T00:00")
+    assert [s["title"] for s in yesterday["stories"]] == [
+        "Orm Island council backs second ferry pier at Kettle Bay"
+    ]
     titles = [s["title"] for s in found["stories"]]
     # the Kettle Bay pier (Jan 8), then the ferry fire (Jan 6) from two outlets; not the
     # lighthouse (Dec 20) nor the undated bakery, though all came in at the same moment
