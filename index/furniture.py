@@ -5,7 +5,8 @@ Jan. 1, 2026, 1:27 a.m. ET", "Washington CNN —"), "Updated …" stamps and not
 ("This story has been updated with …"), bylines and reporter credit lines ("By Jane
 Roe, USA TODAY", "\u2013 David Jackson", "Contributing: The Associated Press"), photo
 credits ("Megan Varner/Getty Images") and the captions they end, "AI-assisted
-summary" blocks, share/subscribe/newsletter promos and rules ("____"). Each is found
+summary" blocks, share/subscribe/newsletter promos, links to related stories ("Tax
+refunds:Americans could see …") and rules ("____"). Each is found
 here as a span of the text with its kind. The text itself is never changed: the lines
 stay searchable, and quotes stay exact slices of it; but no quote, story lead or
 digest line is taken from inside one of these spans.
@@ -112,6 +113,9 @@ _PROMO_START = re.compile(
     r"|Advertisement$|Skip Ad|Just for subscribers:|Recommended:|Don[\u2019']t miss:)",
     re.I,
 )
+# USA Today's inline link to a related story: "Tax refunds:Americans could see …"
+_RELATED_LINK = re.compile(r"^[^\n]{3,90}?[^\s\d]:(?=[\"'\u201c\u2018A-Z])")
+_MAX_LINK_WORDS = 30
 _RULE = re.compile(r"^[\s_\-\u2013\u2014=*~\u2022.\u00b7]+$")
 _LINE = re.compile(r"[^\n]+")
 _MAX_PROMO_WORDS = 45
@@ -143,6 +147,8 @@ def line_kind(line: str) -> str | None:
         return "updated"
     if _PLACE_DATELINE.match(text):
         return "dateline"
+    if words <= _MAX_LINK_WORDS and _RELATED_LINK.match(text):
+        return "promo"
     if 5 < words <= 60 and (_CAPTION_END.search(text) or _CAPTION_CREDIT.search(text)):
         return "caption"  # a caption that ends with its photo's credit
     if words <= _MAX_BYLINE_WORDS and _CREDIT.match(text):

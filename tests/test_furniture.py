@@ -29,6 +29,7 @@ EXPECTED = {
             "Firefighters on the ferry Saint Brannock at Harrowgate pier on Tuesday. "
             "Tom Fell/Lakeshore Today",
         ),
+        ("promo", "Ferry safety:Harrowgate ferries passed their inspection in November"),
         (
             "promo",
             "Sign up for our Daily Briefing newsletter to get the latest news in your inbox.",
@@ -78,6 +79,8 @@ def test_news_sentences_that_look_like_furniture_stay_prose() -> None:
         "Jan. 6 was the coldest day of the winter so far, the weather office said.",
         "Share prices fell 4% after the announcement.",
         "It was all by design.",
+        "The mayor said: Ferries will run again on Friday.",
+        "At 6:30 p.m. the fire was out.",
     ]
     for line in prose:
         assert recognise(line) == [], line
