@@ -17,7 +17,7 @@ recognises afresh for chunks stored before it existed.
 """
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -245,8 +245,3 @@ def spans_in(chunk_text: str, meta: Mapping[str, Any]) -> list[Furniture]:
 def is_furniture(spans: list[Furniture], start: int, end: int) -> bool:
     """Whether text[start:end] (a sentence, in the same offsets) lies in furniture."""
     return any(s.start < end and s.end > start for s in spans)
-
-
-def kinds(spans: list[Furniture]) -> Iterator[str]:
-    """The kind of each span, for counting."""
-    return (s.kind for s in spans)
