@@ -90,7 +90,7 @@ class WatchSettings(Section):
 class DigestSettings(Section):
     """How the day's articles become stories in `newsbot digest` and Telegram's /digest."""
 
-    story_similarity: float = Field(0.78, gt=0.0, le=1.0)
+    story_similarity: float = Field(0.72, gt=0.0, le=1.0)
     story_days: int = Field(2, ge=0, le=30)
     max_stories: int = Field(10, ge=1, le=100)
 

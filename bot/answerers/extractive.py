@@ -12,7 +12,9 @@ sentences in the article's order.
 
 Only sentences can be answers: headings, headlines, photo credits, bylines, promo lines,
 questions and fragments (no closing punctuation, or a lowercase start) stay searchable
-but are never quoted. A sentence two outlets carry (a wire story) is quoted once, even
+but are never quoted; nor is any sentence on a line that ingest recorded as furniture
+(a dateline, "Updated" stamp, byline, credit, caption, summary block or promo:
+index/furniture.py). A sentence two outlets carry (a wire story) is quoted once, even
 when their punctuation differs (an em dash in one, an en dash in the other).
 
 It abstains instead of guessing when the best chunk's similarity is below `min_score`,
@@ -34,6 +36,7 @@ from langchain_core.embeddings import Embeddings
 
 from bot.answer import Answer, Citation, Quote, abstention, cite_quotes
 from bot.answerers import evidence
+from index.furniture import is_furniture, spans_in
 from index.mentions import counted, counts, names, speaker, supplies
 from index.sentences import LOWERCASE_START, PHOTO_AGENCIES, sentence_spans
 from index.terms import terms
@@ -243,7 +246,10 @@ def _candidates(chunks: Sequence[Document]) -> list[Candidate]:
         base = int(meta["start"])
         title = frozenset(terms(meta.get("title", "")))
         before: Quote | None = None
+        furniture = spans_in(chunk.page_content, meta)
         for start, end in sentence_spans(chunk.page_content):
+            if is_furniture(furniture, base + start, base + end):
+                continue  # never quoted, nor read as who a "He" after it is
             text = chunk.page_content[start:end]
             key = (meta["article_id"], base + start)
             referred = names(before.snippet) if before and _REFERS_BACK.match(text) else set()

@@ -4,8 +4,12 @@ Chunk metadata (all scalar, as Chroma requires):
     article_id, title, date, source, url, author, origin, content_hash,
     text_hash (of the article's text alone, whitespace normalised, to find duplicates),
     chunk_index, chunk_count, start, end, `ingested` (when the article came in, Unix
-    seconds; absent before it was recorded), and `day` (the date's ordinal, for date
-    filters; absent when the article has no date)
+    seconds; absent before it was recorded), `day` (the date's ordinal, for date
+    filters; absent when the article has no date), and `furniture`: the lines of the
+    article that aren't prose (datelines, bylines, credits, promos: index/furniture.py)
+    that overlap the chunk, as 'start-end:kind;…' in article offsets, empty when none;
+    absent for chunks stored before it was recorded, whose furniture is recognised
+    when they are read
 
 Chunk ids are `article_id:content_hash:index`, so a changed article gets new ids.
 """
@@ -16,6 +20,7 @@ from datetime import date
 from typing import Any
 
 from index.articles import Article
+from index.furniture import encode, recognise, within
 from index.ingest.chunking import Chunk
 
 
@@ -65,6 +70,9 @@ def chunk_metadata(
         "start": chunk.start,
         "end": chunk.end,
         "ingested": round(ingested, 3),
+        "furniture": encode(
+            within(recognise(article.text, article.source), chunk.start, chunk.end)
+        ),
     }
 
 
