@@ -62,3 +62,30 @@ def test_no_quote_is_a_dateline_byline_caption_summary_or_promo(
             assert text[quote["start"] : quote["end"]] == quote["snippet"]
             inside = [s for s in furniture if s.start < quote["end"] and s.end > quote["start"]]
             assert not inside, (question, quote["snippet"], inside)
+
+
+def test_an_llm_answer_is_never_cited_with_a_furniture_line(workdir: Path) -> None:
+    """The scripted OpenAI-compatible server stands in for a capable model (none runs
+    here). Its answer matches the AI-assisted summary's bullet word for word, but the
+    snippet its citation shows is the article's own sentence."""
+    from harness.llm_server import ScriptedLLM
+
+    pytest.importorskip("langchain_openai", reason="the llm extra is not installed")
+    said = "All 212 passengers were taken off the Harrowgate ferry safely, officials said [1]."
+    with ScriptedLLM(lambda messages: said) as llm:
+        config = workdir / "llm.yaml"
+        llm_section = {"provider": "openai", "base_url": llm.base_url, "model": "scripted"}
+        config.write_text(json.dumps({"llm": llm_section}), encoding="utf-8")
+        result = run_newsbot(
+            "ask", "--json", "--mode", "llm", "How many passengers were on the Harrowgate ferry?",
+            "--config", str(config), "--data-dir", "data", "--as-of", "2026-01-10", cwd=workdir,
+        )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["mode"] == "llm", answer.get("notice")
+    (citation,) = answer["citations"]
+    article = ARTICLES[citation["article_id"]]
+    furniture = recognise(article["text"], article["source"])
+    start, end = citation["start"], citation["end"]
+    assert not [s for s in furniture if s.start < end and s.end > start], citation["snippet"]
+    assert "212 passengers" in citation["snippet"]

@@ -24,6 +24,7 @@ from bot.llm.markers import MARKER
 from bot.llm.models import ChatModel
 from bot.llm.prompts import load_prompt
 from bot.llm.sentence_gate import SentenceGate
+from index.furniture import is_furniture, spans_in
 from index.sentences import sentence_spans
 from index.terms import terms
 
@@ -184,10 +185,15 @@ def _renumber(text: str, mapping: dict[int, int]) -> str:
 
 
 def _citation(n: int, doc: Document, answer_text: str) -> Citation:
-    """Quote the sentence of the cited chunk that best matches the answer."""
+    """Quote the sentence of the cited chunk that best matches the answer, never one on a
+    line that isn't prose (a dateline, byline, caption: index/furniture.py)."""
     meta = doc.metadata
+    base = int(meta["start"])
+    furniture = spans_in(doc.page_content, meta)
     wanted = set(terms(answer_text))
     spans = sentence_spans(doc.page_content) or [(0, len(doc.page_content))]
-    start, end = max(spans, key=lambda s: len(wanted & set(terms(doc.page_content[s[0] : s[1]]))))
-    base = int(meta["start"])
+    prose = [(a, b) for a, b in spans if not is_furniture(furniture, base + a, base + b)]
+    start, end = max(
+        prose or spans, key=lambda s: len(wanted & set(terms(doc.page_content[s[0] : s[1]])))
+    )
     return cite(n, meta, doc.page_content[start:end], base + start, base + end)
