@@ -29,10 +29,12 @@ from bot.config import Settings, load_settings
 from bot.service import AnsweringService
 from index.embedding.models import load_query_embeddings
 from index.ingest.pipeline import ingest_paths
+from index.search import live as live_module
 from index.search.live import LiveIndex
 from index.search.retriever import FusionWeights, make_retriever
 from index.store.bm25 import lexical_dir
 from index.store.chunks import ChunkStore, open_existing
+from index.store.locking import write_lock
 
 FERRY = (
     "Harbour council approves new ferry\n\nThe Quillmouth harbour council approved a new "
@@ -208,3 +210,25 @@ def test_questions_during_a_rebuild_answer_from_the_old_snapshot_without_waiting
     assert "120 miners were hired" in mine
     changed = [r for r in caplog.records if "the store changed" in r.getMessage()]
     assert len(changed) == 1, "one rebuild at a time, and one per change"
+
+
+def test_a_replaced_client_is_stopped_once_retired_and_no_ingest_runs(
+    articles: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(live_module, "RETIRE_AFTER_S", 0.0)  # retired long enough at once
+    settings = load_settings(data_dir=tmp_path / "data")
+    ingest_paths(settings, [articles / "ferry.txt"])
+    old = open_existing(settings.data_dir)
+    live = LiveIndex(old, load_query_embeddings(settings.embedding), refresh_s=3600)
+    added = run_newsbot("ingest", str(articles / "mine.txt"), "--data-dir", "data", cwd=tmp_path)
+    assert added.returncode == 0, added.stderr
+
+    assert live.refresh(force=True) and live.snapshot.store is not old
+    assert old._system is not None  # retired by this swap, stopped at a later check
+    with write_lock(settings.data_dir):  # as an ingest that may still use it would
+        assert not live.refresh(force=True)
+    assert old._system is not None
+    live.refresh(force=True)
+    assert old._system is None
+    assert live.snapshot.store._system is not None
+    assert live.snapshot.lexical and live.snapshot.lexical.search("miners hired", 3)
