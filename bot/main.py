@@ -55,6 +55,6 @@ def main() -> None:
         cli(prog_name="newsbot")
     finally:
         # What is alive now lives until the process ends: spare the interpreter's
-        # shutdown from searching it for cycles (a third of a second of CPU, measured
-        # in benchmarks/README.md, "Cold start and ingest stall").
+        # shutdown from searching all of it for cycles, which cost a cold `ask` more
+        # CPU than its retrieval (benchmarks/README.md, "Cold start and ingest stall").
         gc.freeze()
