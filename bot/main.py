@@ -4,6 +4,7 @@ This is the one place where the two front ends meet; `bot.cli` and `bot.telegram
 never import each other.
 """
 
+import gc
 import os
 
 import click
@@ -50,4 +51,10 @@ def main() -> None:
     """Entry point of the `newsbot` console script."""
     for key, value in QUIET_LIBRARIES.items():
         os.environ.setdefault(key, value)
-    cli(prog_name="newsbot")
+    try:
+        cli(prog_name="newsbot")
+    finally:
+        # What is alive now lives until the process ends: spare the interpreter's
+        # shutdown from searching all of it for cycles, which cost a cold `ask` more
+        # CPU than its retrieval (benchmarks/README.md, "Cold start and ingest stall").
+        gc.freeze()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -94,7 +95,10 @@ def test_a_running_reader_sees_another_writers_ingest(backend: Settings, tmp_pat
     news.mkdir()
     (news / "zq.txt").write_text(ZQ)
     ingest_paths(backend, [news])  # a separate store object, as another process would use
-    found = service.live.current().lexical.search("ZQ-4471", 5)
+    deadline = time.monotonic() + 60  # the reader reopens its index in the background
+    while not (found := service.live.current().lexical.search("ZQ-4471", 5)):
+        assert time.monotonic() < deadline, "the reader never saw the other writer's ingest"
+        time.sleep(0.1)
     assert [i.split(":")[0] for i, _ in found] == ["zq"]
     assert "nine votes" in service.ask("How many votes passed resolution ZQ-4471?").text
 

