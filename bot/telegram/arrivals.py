@@ -23,7 +23,7 @@ from bot.state.chats import upsert
 from bot.telegram import alerts
 from bot.telegram.state import BotData, Context
 from index.errors import EmptyIndexError, NewsbotError
-from index.search.stories import read_leads
+from index.search.stories import Window, read_leads
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,8 @@ def new_articles(data: BotData) -> list[str]:
         write_mark(data, settled)
         data.seen_generation = snapshot.generation
         return []
-    leads = read_leads(snapshot.store, since - SLACK_S)
+    window = Window(since - SLACK_S, time.time() + SLACK_S, by="ingested")
+    leads = read_leads(snapshot.store, window)
     ready = [lead.article.id for lead in leads if (lead.article.ingested or 0.0) <= settled]
     write_mark(data, settled)
     if len(ready) == len(leads):  # nothing left waiting: this marker is done with
