@@ -1,6 +1,7 @@
 """Talking to `newsbot telegram` as a user does: new topics, empty messages, pronouns,
-group conversations, unknown commands and the Sources card. One real bot process against
-the emulator serves the module; each test has its own users and chats."""
+group conversations, follow-ups that move on ("and who else?", "when was that?"),
+unknown commands and the Sources card. One real bot process against the emulator serves
+the module; each test has its own users and chats."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from test_conversation import (
     GLOBES_SENTENCE,
     HAMLIN_SENTENCE,
     MITCHELL,
+    MITCHELL_SENTENCE,
     TWITTER,
     TWITTER_SENTENCE,
     WHO,
@@ -123,3 +125,26 @@ def test_pressing_sources_again_reuses_the_open_card(
     assert "Dolphinarium" in ask(emulator, "What did Shalom cite?", 2501)["text"]
     cards = [m for m in emulator.bot_messages(2501) if m["text"].startswith("Source ")]
     assert [c["message_id"] for c in cards] == [card["message_id"]]
+
+
+def test_who_else_and_when_move_the_conversation_on(
+    emulator: TelegramEmulator, newsbot: NewsbotProcess
+) -> None:
+    winner = ask(emulator, "Who won the Nordic Song Prize?", 2601)["text"]
+    others = ask(emulator, "and who else?", 2601)["text"]
+    more = ask(emulator, "any others?", 2601)["text"]
+    when = ask(emulator, "when was that?", 2601)["text"]
+    assert "Mara Lind won the Nordic Song Prize" in winner
+    assert "Kettu Aalto" in others and "Mara Lind won" not in others
+    assert "nothing more" in more and "Kettu Aalto" not in more
+    assert "Saturday, February 4, 2023" in when
+
+
+def test_a_question_naming_its_subject_is_retrieved_alone(
+    emulator: TelegramEmulator, newsbot: NewsbotProcess
+) -> None:
+    assert MITCHELL_SENTENCE in ask(emulator, MITCHELL, 2602)["text"]
+    age = ask(emulator, "How old was Walter Haines when he died?", 2602)["text"]
+    funeral = ask(emulator, "Who spoke at his funeral?", 2602)["text"]
+    assert "He was 87" in age and MITCHELL_SENTENCE not in age
+    assert "Ruth Calloway" in funeral
