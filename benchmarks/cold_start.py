@@ -23,14 +23,13 @@ import itertools
 import json
 import os
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from report import print_table
+from report import newsbot_script, print_table
 
 REPO = Path(__file__).resolve().parent.parent
 QUESTION = "What did Shalom cite?"
@@ -77,7 +76,7 @@ def main() -> None:
     args = _parse_args()
     with tempfile.TemporaryDirectory(prefix="cold-start-") as scratch:
         data = Path(scratch) / "data"
-        newsbot = _newsbot()
+        newsbot = newsbot_script()
         subprocess.run(
             [newsbot, "ingest", str(REPO / "samples"), "--data-dir", str(data)],
             check=True,
@@ -143,13 +142,6 @@ def _stages(data: Path, env: dict[str, str], cwd: str) -> list[tuple[str, float]
 def _spread(values: list[float], unit: str = "") -> str:
     median = statistics.median(values)
     return f"{median:.3f}{unit} ({min(values):.3f}-{max(values):.3f})"
-
-
-def _newsbot() -> str:
-    script = shutil.which("newsbot", path=str(Path(sys.executable).parent))
-    if script is None:
-        sys.exit("the newsbot console script is not installed in this venv (pip install -e .)")
-    return script
 
 
 def _parse_args() -> argparse.Namespace:

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from report import print_table
+from report import newsbot_script, print_table
 
 from bot.evaluation.metrics import percentile
 
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace, data: Path, new: Path, questions: Any) -> list
         service.ask(next(questions))
     idle = [_timed(service, next(questions)) for _ in range(args.idle)]
 
-    command = [_newsbot(), "ingest", str(new), "--data-dir", str(data)]
+    command = [newsbot_script(), "ingest", str(new), "--data-dir", str(data)]
     command += ["--config", str(args.config)]
     started = time.perf_counter()
     ingest = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -114,7 +114,7 @@ def _build_base(args: argparse.Namespace, lines: list[str], base_dir: Path) -> N
     print(f"building the starting index in {base_dir} (once) ...", flush=True)
     building = base_dir.with_name(base_dir.name + ".building")
     shutil.rmtree(building, ignore_errors=True)
-    command = [_newsbot(), "ingest", str(corpus), "--data-dir", str(building)]
+    command = [newsbot_script(), "ingest", str(corpus), "--data-dir", str(building)]
     subprocess.run([*command, "--config", str(args.config)], check=True)
     building.rename(base_dir)  # whole, or not there
     corpus.unlink()
@@ -133,13 +133,6 @@ def _summary(seconds: list[float]) -> str:
 
 def _met(ok: bool) -> str:
     return "met" if ok else "NOT met"
-
-
-def _newsbot() -> str:
-    script = shutil.which("newsbot", path=str(Path(sys.executable).parent))
-    if script is None:
-        sys.exit("the newsbot console script is not installed in this venv (pip install -e .)")
-    return script
 
 
 def _parse_args() -> argparse.Namespace:

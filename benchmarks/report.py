@@ -1,6 +1,7 @@
 """What every benchmark prints: a titled two-column table stamped with the machine and code."""
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -33,3 +34,11 @@ def print_table(title: str, rows: list[tuple[str, str]]) -> None:
     )
     for label, value in rows:
         print(f"  {label:<{width}}  {value}")
+
+
+def newsbot_script() -> str:
+    """The `newsbot` console script of this venv, as users run it."""
+    script = shutil.which("newsbot", path=str(Path(sys.executable).parent))
+    if script is None:
+        sys.exit("the newsbot console script is not installed in this venv (pip install -e .)")
+    return script
