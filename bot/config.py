@@ -157,6 +157,17 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = TelegramSettings()
     logging: LoggingSettings = LoggingSettings()
 
+    @property
+    def state_url(self) -> str:
+        """The shared database's URL: `state`, or SQLite at telegram.state_file (whose
+        default is telegram-state.sqlite in the data directory)."""
+        return self.state or f"sqlite:///{self.state_file}"
+
+    @property
+    def state_file(self) -> Path:
+        """The SQLite state file: used when `state` is not set, and imported into Postgres."""
+        return self.telegram.state_file or self.data_dir / "telegram-state.sqlite"
+
 
 def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
     """Load and validate the config file, the environment and explicit overrides.

@@ -19,7 +19,7 @@ from bot.config import Settings, load_settings
 from bot.service import AnsweringService
 from index.errors import FetchError, NewsbotError, UnsafeURLError
 from index.settings import FetchSettings
-from index.web.feed_list import FeedList
+from index.web.feed_list import FeedList, feed_list
 from index.web.feeds import looks_like_feed, parse_feed
 from index.web.fetch import Fetcher, Page
 from index.web.following import add_source, fetch_urls, refresh_feeds
@@ -196,7 +196,7 @@ def test_a_name_that_resolves_privately_only_at_connect_time_is_refused(
 def test_feed_refresh_is_incremental_and_conditional(
     site: NewsSite, web_settings: Settings
 ) -> None:
-    feeds = FeedList(web_settings.data_dir)
+    feeds = feed_list(web_settings)
     rss, _ = feeds.add(site.base + "/feeds/rss.xml", "")
     first = refresh_feeds(web_settings)
     assert first.entries == 2 and first.ingest and first.ingest.new == 2
@@ -230,7 +230,7 @@ def test_a_long_backlog_is_ingested_over_several_refreshes(
     settings = web_settings.model_copy(
         update={"feeds": web_settings.feeds.model_copy(update={"max_entries": 1})}
     )
-    FeedList(settings.data_dir).add(site.base + "/feeds/rss.xml", "")
+    feed_list(settings).add(site.base + "/feeds/rss.xml", "")
     assert [refresh_feeds(settings).entries for _ in range(3)] == [1, 1, 0]
     assert [r.status for r in site.requests_for("/feeds/rss.xml")] == [200, 200, 304]
 
@@ -238,7 +238,7 @@ def test_a_long_backlog_is_ingested_over_several_refreshes(
 def test_full_text_entries_are_not_fetched_and_bad_feeds_are_reported(
     site: NewsSite, web_settings: Settings
 ) -> None:
-    feeds = FeedList(web_settings.data_dir)
+    feeds = feed_list(web_settings)
     feeds.add(site.base + "/feeds/atom.xml", "")
     feeds.add(site.base + "/feeds/broken.xml", "")
     feeds.add(site.base + "/missing", "")
@@ -299,7 +299,7 @@ def test_a_damaged_feed_list_is_a_one_line_error(tmp_path: Path) -> None:
     for content in ('{"feeds": [{"url": "http://example.org/f"}]}', "[1]", "{"):
         (tmp_path / "feeds.json").write_text(content)
         with pytest.raises(NewsbotError, match="can't read the feed list"):
-            FeedList(tmp_path).feeds()
+            FeedList(f"sqlite:///{tmp_path}/state.sqlite", tmp_path).feeds()
 
 
 def test_durations() -> None:

@@ -144,7 +144,7 @@ def test_an_old_state_file_moves_into_postgres_once(
 
 
 def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
-    with pytest.raises(DataDirError, match=r"can't open the shared bot state at .*:1/x"):
+    with pytest.raises(DataDirError, match=r"can't open the shared state at .*:1/x"):
         open_database("postgresql://newsbot:secret@127.0.0.1:1/x")
     with pytest.raises(DataDirError, match="is not a usable database URL"):
         open_database("nonsense://")

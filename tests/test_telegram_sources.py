@@ -17,7 +17,8 @@ from harness.emulator_client import TelegramEmulator
 from harness.news_server import ATOM_STORIES, FRESH, MARKET, STORIES, NewsSite, serve
 from harness.newsbot import NewsbotProcess, links, replies_to
 
-from index.web.feed_list import FeedList
+from bot.config import load_settings
+from index.web.feed_list import feed_list
 
 ADMIN = 2101
 STRANGER = 2102
@@ -36,7 +37,7 @@ def newsbot(
 ) -> Iterator[NewsbotProcess]:
     """The bot with an empty index, following the site's RSS feed."""
     data_dir = tmp_path_factory.mktemp("sources") / "data"
-    FeedList(data_dir).add(site.base + "/feeds/rss.xml", "")
+    feed_list(load_settings(data_dir=data_dir)).add(site.base + "/feeds/rss.xml", "")
     config = {
         "data_dir": str(data_dir),
         "fetch": {"allow_private": True, "backoff_s": 0},

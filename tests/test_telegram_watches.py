@@ -21,7 +21,8 @@ from harness.emulator_client import TelegramEmulator
 from harness.news_server import FRESH, MARKET, NewsSite, Story, serve
 from harness.newsbot import NewsbotProcess, buttons, replies_to, run_newsbot
 
-from index.web.feed_list import FeedList
+from bot.config import load_settings
+from index.web.feed_list import feed_list
 
 ADMIN = 3101
 FERRY_FAN = 3102  # /watch electric ferries
@@ -75,7 +76,7 @@ def newsbot(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[NewsbotProcess]:
     """The bot with an empty index, following both feeds; refreshed only by /refresh."""
-    feeds = FeedList(data_dir)
+    feeds = feed_list(load_settings(data_dir=data_dir))
     feeds.add(site.base + "/feeds/rss.xml", "")
     feeds.add(site.base + "/feeds/coast.xml", "")
     config = {

@@ -32,7 +32,7 @@ from telegram.ext import (
 )
 
 from bot.config import ConfigError, Settings
-from bot.state import StateStore, Subscriptions, default_url, open_database
+from bot.state import StateStore, Subscriptions, open_database
 from bot.telegram import (
     admin,
     alerts,
@@ -136,8 +136,7 @@ def build_application(settings: Settings, token: str, api_base: str) -> NewsAppl
 
 def open_state(settings: Settings) -> StateStore:
     """The shared state at `state` (default: SQLite at telegram.state_file), migrated."""
-    state_file = settings.telegram.state_file or settings.data_dir / "telegram-state.sqlite"
-    return StateStore(open_database(settings.state or default_url(state_file), state_file))
+    return StateStore(open_database(settings.state_url, settings.state_file))
 
 
 def answer_threads(settings: Settings) -> int:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from index.errors import NewsbotError
 from index.settings import IndexConfig, StoreSettings
 from index.store.chunks import ChunkStore, open_existing
-from index.store.locking import write_lock
+from index.store.locking import ingest_lock
 
 
 class MigrationError(NewsbotError):
@@ -45,7 +45,7 @@ def migrate_to_server(config: IndexConfig, server: StoreSettings) -> MigrationRe
     """
     from index.store.bm25 import sync_lexical
 
-    with write_lock(config.data_dir, config.ingest.lock_timeout_s):
+    with ingest_lock(config, server):
         embedded = config.store.model_copy(update={"backend": "embedded"})
         source = open_existing(config.data_dir, embedded)
         target = ChunkStore(config.data_dir, backend=server)

@@ -24,7 +24,7 @@ from index.errors import NewsbotError, StoreUnavailableError
 from index.ingest.batches import IngestProgress, IngestReport
 from index.settings import IndexConfig
 from index.store.chunks import ChunkStore, open_existing
-from index.store.locking import write_lock
+from index.store.locking import ingest_lock
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def ingest_paths(
     from index.ingest.chunking import UNRECORDED_CUT, Chunker, Cut, cut_to_use
     from index.store.bm25 import lexical_dir
 
-    with write_lock(config.data_dir, config.ingest.lock_timeout_s):
+    with ingest_lock(config):
         store = ChunkStore(config.data_dir, backend=config.store)
         model = config.embedding.model
         encoder = functools.cache(lambda: load_document_encoder(config.embedding))
@@ -74,7 +74,7 @@ def remove_article(config: IndexConfig, article_id: str) -> int:
     """Delete one article and resync BM25; the number of chunks removed."""
     from index.store.bm25 import sync_lexical
 
-    with write_lock(config.data_dir, config.ingest.lock_timeout_s):
+    with ingest_lock(config):
         store = open_existing(config.data_dir, config.store)
         removed = store.remove(article_id)
         if removed:

@@ -15,7 +15,7 @@ from index.ingest.batches import IngestProgress, IngestReport
 from index.ingest.loaders import LoadProblem
 from index.ingest.pipeline import ingest_paths
 from index.settings import IndexConfig
-from index.web.feed_list import Feed, FeedList, now
+from index.web.feed_list import Feed, feed_list, now
 from index.web.feeds import FeedUpdate, check_feed, discover_feed, looks_like_feed, refresh_feed
 from index.web.fetch import Fetcher, Page
 from index.web.pages import article_from_page, fetch_articles
@@ -90,8 +90,8 @@ def refresh_feeds(
     progress: IngestProgress | None = None,
 ) -> RefreshReport:
     """Refresh followed feeds (all, or those with these ids or URLs) and ingest new entries."""
-    feed_list = FeedList(settings.data_dir)
-    feeds = [feed_list.find(key) for key in keys] if keys else feed_list.feeds()
+    followed = feed_list(settings)
+    feeds = [followed.find(key) for key in keys] if keys else followed.feeds()
     report = RefreshReport(feeds=len(feeds))
     updates: list[FeedUpdate] = []
     with make_fetcher(settings) as fetcher:
@@ -113,7 +113,7 @@ def refresh_feeds(
         report.problems.extend(report.ingest.problems)
     when = now()
     for update in updates:
-        feed_list.update(update.feed_id, functools.partial(update.apply, when=when))
+        followed.update(update.feed_id, functools.partial(update.apply, when=when))
     return report
 
 
@@ -183,15 +183,15 @@ def follow_feed(
         status(f"No article on the page; following its feed {announced}…")
         url, page = announced, fetcher.get(announced)
     parsed = check_feed(page)
-    feed, new = FeedList(settings.data_dir).add(url, parsed.title)
+    feed, new = feed_list(settings).add(url, parsed.title)
     return feed, new, len(parsed.entries)
 
 
 def unfollow_feed(settings: IndexConfig, key: str) -> Feed:
     """Stop following a feed by id or URL; its articles stay indexed."""
-    return FeedList(settings.data_dir).remove(key)
+    return feed_list(settings).remove(key)
 
 
 def list_feeds(settings: IndexConfig) -> list[Feed]:
     """The followed feeds."""
-    return FeedList(settings.data_dir).feeds()
+    return feed_list(settings).feeds()
