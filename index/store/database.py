@@ -7,6 +7,7 @@ there (index/web/feed_list.py) and, on Postgres, takes its cross-host write lock
 and the Postgres connection settings are the same wherever the database is used.
 """
 
+import atexit
 import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,7 +41,9 @@ def make_engine(url: URL) -> Engine:
 @functools.cache
 def shared_engine(url: str) -> Engine:
     """One engine per URL for this process (the index's feed list and write lock)."""
-    return make_engine(parse_url(url))
+    engine = make_engine(parse_url(url))
+    atexit.register(engine.dispose)  # close its connections cleanly, not at garbage collection
+    return engine
 
 
 @contextmanager
