@@ -185,8 +185,8 @@ async def unfollow(update: Update, context: Context) -> None:
         return
     key = (context.args or [""])[0]
     try:
-        # the feed list is edited under its own file lock; a running refresh then leaves
-        # the removed feed alone, so this need not wait for the writer
+        # the feed list is edited in one transaction of the shared database; a running
+        # refresh then leaves the removed feed alone, so this need not wait for the writer
         feed = await asyncio.to_thread(following.unfollow_feed, context.bot_data.settings, key)
     except NewsbotError as exc:
         await message.reply_text(f"Couldn't unfollow it: {exc}", do_quote=True)
