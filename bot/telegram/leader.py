@@ -6,8 +6,11 @@ replica's next try takes the lease over, so a dead leader is replaced within a m
 With SQLite the replicas share one host; with Postgres, any number of hosts. Answering,
 alert sending (the outbox) and digests need no leader: their claims make them once.
 
-Feed refreshes run only on the leader, so each feed is fetched once per round across
-all replicas; ingests on one host still take the data directory's write lock.
+Feed refreshes run only on the leader, so each feed of the shared feed list
+(index/web/feed_list.py) is fetched once per round across all replicas; every ingest
+still takes the index's write lock (index/store/locking.py), which with Postgres and
+a Chroma server holds across hosts. A leader killed mid-round leaves its entries
+unseen: the next leader fetches and ingests them, and alert claims keep each alert once.
 """
 
 import logging

@@ -2,7 +2,9 @@
 
 chunks.py   the Chroma collection: schema, the recorded model, generation marker, paging
 client.py   the one place a Chroma client is made (embedded or server), reachability
-locking.py  the data directory's write lock
+locking.py  the write lock: the data directory's file lock, and across hosts a
+            Postgres advisory lock
+database.py the engine of the shared `state` database (SQLite or Postgres)
 bm25.py     the BM25 index derived from the chunks and cached beside them
 catalog.py  the articles and figures the CLI and the bot list
 """

@@ -6,5 +6,6 @@ fetch.py      httpx with timeouts, size caps, per-host slots, retries and robots
 guard.py      the SSRF guard: only public http(s) addresses
 pages.py      a fetched page to an Article (trafilatura)
 feeds.py      parsing feeds, discovering them, and a refresh of one feed
-feed_list.py  the followed feeds, in feeds.json in the data directory
+feed_list.py  the followed feeds, in the shared `state` database (an old feeds.json
+              is imported once); migrations/ creates its tables
 """

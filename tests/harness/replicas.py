@@ -34,6 +34,7 @@ class RoundRobin:
         self.ports = ports
         self.routed: list[tuple[int, dict[str, Any]]] = []  # (replica index, update)
         self._next = 0
+        self.pinned: int | None = None  # send everything to this replica, when set
         self._lock = threading.Lock()
         balancer = self
 
@@ -43,6 +44,8 @@ class RoundRobin:
                 with balancer._lock:
                     replica = balancer._next % len(balancer.ports)
                     balancer._next += 1
+                    if balancer.pinned is not None:
+                        replica = balancer.pinned
                     balancer.routed.append((replica, json.loads(body)))
                 headers = {"Content-Type": "application/json"}
                 if self.headers.get(SECRET_HEADER):
