@@ -135,8 +135,16 @@ def build_application(settings: Settings, token: str, api_base: str) -> NewsAppl
 
 
 def open_state(settings: Settings) -> StateStore:
-    """The shared state at `state` (default: SQLite at telegram.state_file), migrated."""
-    return StateStore(open_database(settings.state_url, settings.state_file))
+    """The shared state at `state` (default: SQLite at telegram.state_file), migrated.
+
+    The index's feed list, in the same database, is opened too, so its tables are
+    migrated and an old feeds.json is imported at start rather than at the first refresh.
+    """
+    from index.web.feed_list import feed_list
+
+    state = StateStore(open_database(settings.state_url, settings.state_file))
+    feed_list(settings)
+    return state
 
 
 def answer_threads(settings: Settings) -> int:
