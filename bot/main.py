@@ -40,7 +40,8 @@ def telegram(settings: Settings, webhook_url: str | None, listen: str) -> None:
     """Run the Telegram bot; the token comes from TELEGRAM_BOT_TOKEN.
 
     Without --webhook it long-polls (one process per bot). With --webhook, any number of
-    replicas behind a load balancer can serve one bot; they share telegram.state_file.
+    replicas behind a load balancer can serve one bot; they share the `state` database
+    (SQLite on one host, Postgres across hosts: docs/scaling.md).
     """
     from bot.telegram.app import run
 
