@@ -11,14 +11,19 @@
 #     container on --network host): it turns healthy and answers; frozen with SIGSTOP
 #     and its heartbeat aged, it turns unhealthy; after SIGCONT healthy again; after a
 #     container restart it still answers from the same index.
-#  5. docker compose with a Chroma server (a stand-in built from chromadb's own
-#     `chroma run`, docker/chroma/): the one-shot ingest fills it, the bot in webhook
-#     mode answers through the emulator, `compose run ingest newsbot ask` answers with
-#     none of the bot's secrets set; after down and up the index and answers are there.
+#  5. docker compose with a Chroma server, PostgreSQL and HAProxy (stand-ins where Docker
+#     Hub is unreachable: chromadb's own `chroma run`, Debian's postgresql and haproxy;
+#     docker/chroma/, docker/postgres/, docker/balancer/): the one-shot ingest fills
+#     Chroma, both bot replicas (webhook mode) turn healthy, questions posted through the
+#     balancer go to each replica in turn and are answered, the state (updates taken,
+#     chats, the leader's lease) is in Postgres, `compose run ingest newsbot ask` answers
+#     with none of the bot's secrets set; after down and up the index, the state and the
+#     answers are there.
 # Needs root (apt, dockerd) only when something is missing. Cleans up its containers,
 # volumes and processes; keeps the images, so a second run skips the builds it can.
 # Settings: BASE_IMAGE (default local/python:3.11-bookworm, built here; python:3.11-slim
-# where Docker Hub works), IMAGE (newsbot:check), CHROMA_IMAGE (local/chroma:1.5.9).
+# where Docker Hub works), IMAGE (newsbot:check), CHROMA_IMAGE (local/chroma:1.5.9),
+# POSTGRES_IMAGE (local/postgres:15), BALANCER_IMAGE (local/haproxy:2.6).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -27,6 +32,8 @@ BASE_IMAGE=${BASE_IMAGE:-local/python:3.11-bookworm}
 IMAGE=${IMAGE:-newsbot:check}
 CHROMA_VERSION=${CHROMADB_VERSION:-1.5.9}
 CHROMA_IMAGE=${CHROMA_IMAGE:-local/chroma:$CHROMA_VERSION}
+POSTGRES_IMAGE=${POSTGRES_IMAGE:-local/postgres:15}
+BALANCER_IMAGE=${BALANCER_IMAGE:-local/haproxy:2.6}
 TORCH=${TORCH:-torch==2.13.0}
 P=newsbot-check                       # prefix of every container, volume and project
 TOKEN=7000000001:AAE-newsbot-emulator-token   # the emulator's fake bot token
@@ -233,29 +240,62 @@ ok "after docker restart the bot answered from the same index"
 docker rm -f "$P-bot" >/dev/null
 
 # =========================================================================== 5. compose
-step "compose with a Chroma server ($CHROMA_IMAGE)"
-if ! docker image inspect "$CHROMA_IMAGE" >/dev/null 2>&1; then
-    if [[ $CHROMA_IMAGE == local/* ]]; then
+step "compose: Chroma ($CHROMA_IMAGE), Postgres ($POSTGRES_IMAGE), two replicas, $BALANCER_IMAGE"
+# Build a local stand-in ($1: image, $2: its folder under docker/), or pull the image.
+stand_in() {
+    docker image inspect "$1" >/dev/null 2>&1 && return 0
+    if [[ $1 == local/* ]]; then
         docker build --network host --build-arg BASE_IMAGE="$BASE_IMAGE" \
-            --build-arg CHROMADB_VERSION="$CHROMA_VERSION" -t "$CHROMA_IMAGE" docker/chroma \
-            >"$LOGS/chroma-build.log" 2>&1 || fail "building the Chroma stand-in failed: $LOGS/chroma-build.log"
+            --build-arg CHROMADB_VERSION="$CHROMA_VERSION" -t "$1" "docker/$2" \
+            >"$LOGS/$2-build.log" 2>&1 || fail "building the $2 stand-in failed: $LOGS/$2-build.log"
     else
-        docker pull "$CHROMA_IMAGE"
+        docker pull "$1"
     fi
-fi
-# The bot reaches the emulator (127.0.0.1 only) through a forwarder on the host-gateway
-# address of docker's default bridge; the emulator posts updates to the bot's published port.
+}
+stand_in "$CHROMA_IMAGE" chroma
+stand_in "$POSTGRES_IMAGE" postgres
+stand_in "$BALANCER_IMAGE" balancer
+# The replicas reach the emulator (127.0.0.1 only) through a forwarder on the host-gateway
+# address of docker's default bridge; the emulator posts updates to the balancer's port.
 GATEWAY=$(docker network inspect bridge -f '{{(index .IPAM.Config 0).Gateway}}')
 FWD_PORT=$(free_port)
 python3 docker/forward.py "$GATEWAY:$FWD_PORT" "127.0.0.1:$EMU_PORT" >"$LOGS/forward.log" 2>&1 &
 PIDS+=($!)
 wait_for 10 grep -q READY "$LOGS/forward.log" || fail "the forwarder did not start: $(cat "$LOGS/forward.log")"
 HOOK_PORT=$(free_port)
-export CHROMA_IMAGE NEWSBOT_IMAGE="$IMAGE" NEWSBOT_ARTICLES="$PWD/samples" \
-    NEWSBOT_PUBLISH="127.0.0.1:$HOOK_PORT" BASE_IMAGE
+export CHROMA_IMAGE POSTGRES_IMAGE BALANCER_IMAGE NEWSBOT_IMAGE="$IMAGE" \
+    NEWSBOT_ARTICLES="$PWD/samples" NEWSBOT_PUBLISH="127.0.0.1:$HOOK_PORT" BASE_IMAGE \
+    POSTGRES_PASSWORD="check-$RANDOM$RANDOM"
 bot_env=(TELEGRAM_BOT_TOKEN="$TOKEN" TELEGRAM_WEBHOOK_SECRET=newsbot-check-secret
     NEWSBOT_WEBHOOK_URL="http://127.0.0.1:$HOOK_PORT/telegram"
     TELEGRAM_API_BASE="http://host.docker.internal:$FWD_PORT")
+SERVICES=(chroma postgres bot-1 bot-2 balancer)
+# Both replicas healthy and running with --webhook.
+replicas_healthy() {
+    local replica id
+    for replica in bot-1 bot-2; do
+        id=$(compose ps -q "$replica")
+        wait_for 150 is_health "$id" healthy ||
+            fail "$replica did not turn healthy ($(health "$id")): $(docker logs --tail 20 "$id" 2>&1)"
+        docker exec "$id" cat /proc/1/cmdline | tr '\0' ' ' | grep -q -- '--webhook http://127.0.0.1' ||
+            fail "$replica does not run with --webhook"
+    done
+}
+# SQL against the state database, inside the postgres container; one value a line.
+state_sql() { compose exec -T postgres psql -U newsbot -d newsbot -Atc "$1"; }
+# Which replica the balancer sent each posted update to, in order (its httplog lines).
+routed() {
+    docker logs "$(compose ps -q balancer)" 2>&1 | grep '"POST /telegram' |
+        grep -o 'bots/bot-[0-9]' | cut -d/ -f2
+}
+# Ask as users $@, one after another, through the balancer; each must be answered.
+ask_through_balancer() {
+    local user
+    for user in "$@"; do
+        ask_bot "$user" || fail "user $user got no answer through the balancer: $(compose logs --tail 20 bot-1 bot-2 2>&1)"
+    done
+}
+
 # no image builds here: compose uses $IMAGE, built above
 env "${bot_env[@]}" "${COMPOSE[@]}" -p "$P" -f docker-compose.yml -f docker/compose.check.yml \
     up -d --no-build >"$LOGS/compose-up.log" 2>&1 || fail "compose up failed: $(cat "$LOGS/compose-up.log")"
@@ -265,19 +305,23 @@ ingest_id=$(compose ps -a -q ingest)
 docker logs "$ingest_id" 2>&1 | tail -n 1 | sed 's/^/   ingest: /'
 docker logs "$ingest_id" 2>&1 | grep -q '1 new' || fail "the one-shot ingest added nothing"
 ok "compose up: the one-shot ingest filled the Chroma server"
-bot_id=$(compose ps -q bot)
-wait_for 120 is_health "$bot_id" healthy ||
-    fail "the compose bot did not turn healthy ($(health "$bot_id")): $(docker logs --tail 20 "$bot_id" 2>&1)"
-ok "the bot in webhook mode turned healthy (heartbeat and port 8443)"
-# webhook mode: the bot runs with --webhook and has set the webhook at the emulator
-docker exec "$bot_id" cat /proc/1/cmdline | tr '\0' ' ' | grep -q -- '--webhook http://127.0.0.1' ||
-    fail "the compose bot does not run with --webhook"
+replicas_healthy
+ok "both replicas (bot-1, bot-2) in webhook mode turned healthy (heartbeat and port 8443)"
 curl -fsS "http://127.0.0.1:$EMU_PORT/bot$TOKEN/getWebhookInfo" | grep -q "127.0.0.1:$HOOK_PORT/telegram" ||
-    fail "the compose bot did not set its webhook at the emulator"
-ask_bot 4301 || fail "the compose bot did not answer: $(docker logs --tail 30 "$bot_id" 2>&1)"
-ok "the bot in webhook mode answered through the emulator"
+    fail "the replicas did not set their webhook (the balancer's URL) at the emulator"
+ask_through_balancer 4301 4302 4303 4304
+sent_to=$(routed | paste -sd' ' -)
+[ "$sent_to" = "bot-1 bot-2 bot-1 bot-2" ] || [ "$sent_to" = "bot-2 bot-1 bot-2 bot-1" ] ||
+    fail "the balancer did not send the 4 updates to bot-1 and bot-2 in turn: ${sent_to:-none logged}"
+ok "4 questions posted through the balancer went to $sent_to, and were answered"
+taken=$(state_sql "SELECT count(*) FROM updates") || fail "no updates table in Postgres"
+chats=$(state_sql "SELECT count(*) FROM chats WHERE chat_id IN (4301, 4302, 4303, 4304)")
+leaders=$(state_sql "SELECT count(*) FROM leases WHERE name = 'leader' AND \"until\" > extract(epoch FROM now())")
+[ "$taken" -ge 4 ] && [ "$chats" = 4 ] && [ "$leaders" = 1 ] ||
+    fail "the state is not shared in Postgres: $taken updates taken, $chats of 4 chats, $leaders leaders"
+ok "the state is in Postgres: $taken updates taken, the 4 chats of both replicas, 1 leader"
 
-# ask in a container against the server, with none of the bot's secrets in the environment
+# ask in a container against the servers, with none of the bot's secrets in the environment
 env -u TELEGRAM_BOT_TOKEN -u TELEGRAM_WEBHOOK_SECRET -u NEWSBOT_WEBHOOK_URL \
     "${COMPOSE[@]}" -p "$P" -f docker-compose.yml -f docker/compose.check.yml \
     run --rm --no-deps ingest newsbot ask "$QUESTION" >"$LOGS/compose-ask.log" 2>&1 ||
@@ -288,15 +332,16 @@ ok "compose run ingest newsbot ask answered from the server without the bot's se
 step "compose down, up again"
 compose down >/dev/null 2>&1 || fail "compose down failed"
 env "${bot_env[@]}" "${COMPOSE[@]}" -p "$P" -f docker-compose.yml -f docker/compose.check.yml \
-    up -d --no-build chroma bot >"$LOGS/compose-up2.log" 2>&1 || fail "compose up failed: $(cat "$LOGS/compose-up2.log")"
-bot_id=$(compose ps -q bot)
-wait_for 120 is_health "$bot_id" healthy || fail "the bot did not turn healthy after down/up"
-ask_bot 4302 || fail "after down/up the bot did not answer: $(docker logs --tail 30 "$bot_id" 2>&1)"
+    up -d --no-build "${SERVICES[@]}" >"$LOGS/compose-up2.log" 2>&1 || fail "compose up failed: $(cat "$LOGS/compose-up2.log")"
+replicas_healthy
+ask_through_balancer 4305 4306
 "${COMPOSE[@]}" -p "$P" -f docker-compose.yml -f docker/compose.check.yml \
     run --rm --no-deps ingest newsbot ask "$QUESTION" >"$LOGS/compose-ask2.log" 2>&1 ||
     fail "ask after down/up failed: $(cat "$LOGS/compose-ask2.log")"
 grep -q "$EXPECT" "$LOGS/compose-ask2.log" || fail "after down/up the index is gone: $(cat "$LOGS/compose-ask2.log")"
-ok "after down and up (no new ingest) the server's index and the bot's answers are there"
+chats=$(state_sql "SELECT count(*) FROM chats WHERE chat_id BETWEEN 4301 AND 4306")
+[ "$chats" = 6 ] || fail "after down/up Postgres holds $chats of the 6 chats"
+ok "after down and up (no new ingest) the index, the state (6 chats) and the answers are there"
 compose down -v >/dev/null 2>&1
 
 # =========================================================================== summary

@@ -89,7 +89,8 @@ class Replica:
         workdir.mkdir(parents=True)
         self.port = free_port()
         self.log_file = workdir / "newsbot.log"
-        config = {**config, "logging": {"level": "DEBUG", "file": str(self.log_file)}}
+        logging = {"level": "DEBUG", **config.get("logging", {}), "file": str(self.log_file)}
+        config = {**config, "logging": logging}
         config_file = workdir / "config.yaml"
         config_file.write_text(yaml.safe_dump(config))
         script = shutil.which("newsbot", path=str(Path(sys.executable).parent))
