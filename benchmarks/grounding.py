@@ -44,7 +44,7 @@ from report import REPO, print_table
 sys.path.insert(0, str(REPO / "tests"))
 from harness.devset import ANSWERS, ARTICLES, DevItem, load_titles, resolve
 
-ARTICLES_2023 = REPO.parent / "shared" / "eval" / "realtimeqa-2023-articles" / "articles.jsonl"
+EVAL = REPO.parent / "shared" / "eval"
 ADVERSARIAL = Path(__file__).resolve().parent / "grounding_adversarial.jsonl"
 BASELINE = "72a227c"
 FIRST_TOKEN_S, WORDS_PER_S = 0.5, 40
@@ -61,10 +61,11 @@ def load(path: Path) -> list[DevItem]:
     return [DevItem(**{k: r[k] for k in fields}) for r in map(json.loads, filter(None, lines))]
 
 
-def adversarial_articles(tmp: Path) -> tuple[Path, dict[str, str]]:
+def adversarial_articles(tmp: Path, eval_dir: Path) -> tuple[Path, dict[str, str]]:
     """The adversarial set's articles, as one JSON Lines file in `tmp`, and their titles."""
     wanted = {d for line in ADVERSARIAL.open(encoding="utf-8") for d in json.loads(line)["doc_ids"]}
-    records = [json.loads(line) for line in ARTICLES_2023.open(encoding="utf-8")]
+    articles = eval_dir / "realtimeqa-2023-articles" / "articles.jsonl"
+    records = [json.loads(line) for line in articles.open(encoding="utf-8")]
     chosen = [r for r in records if r["doc_id"] in wanted]
     path = tmp / "articles.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in chosen), encoding="utf-8")
@@ -212,6 +213,7 @@ def streaming(items: Sequence[DevItem], titles: dict[str, str], tmp: Path) -> li
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline-dir", type=Path, default=Path("/work/grounding-base"))
+    parser.add_argument("--eval-dir", type=Path, default=EVAL, help="../shared/eval by default")
     parser.add_argument("--details", type=Path, help="write each item's verdicts here (JSONL)")
     parser.add_argument("--judge", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--code", type=Path, help=argparse.SUPPRESS)
@@ -234,7 +236,7 @@ def main() -> None:
             for name in ("held-out", "tuning")
         }
         adversarial = load(ADVERSARIAL)
-        path, titles = adversarial_articles(tmp)
+        path, titles = adversarial_articles(tmp, args.eval_dir)
         sets["adversarial set (2023 articles)"] = capture(path, adversarial, titles, tmp / "adv")
         details = []
         for name, captured in sets.items():
