@@ -22,8 +22,11 @@ the scripted server at 0.5 s to the first token and 40 words a second, the dev s
 good answers of two or more sentences streamed through the LLM answerer (each sentence
 released once it passes) and, alternating, through the bare prompt | model chain.
 
+With `--sweep`, also what the claim verifier (bot/llm/claims, trained separately; its
+weights are not shipped) would change if an answer had to pass it too, at each threshold.
+
     python benchmarks/grounding.py
-    python benchmarks/grounding.py --baseline-dir /work/grounding-base
+    python benchmarks/grounding.py --baseline-dir /work/grounding-base --eval-dir ../shared/eval
 """
 
 import argparse
@@ -133,6 +136,49 @@ def judge(captured: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return verdicts
 
 
+def verified(captured: list[dict[str, Any]], rules: list[dict[str, Any]]) -> list[float]:
+    """Per answer the check passes, the claim verifier's smallest probability over its claims
+    (else 0), each claim read against the 3 windows of its cited articles holding most of
+    its words. Needs the weights of a training run (bot/llm/claims/model/MODEL_CARD.md)."""
+    from bot.llm import grounding
+    from bot.llm.claims.verifier import ClaimVerifier
+    from bot.llm.markers import MARKER
+    from bot.llm.support import WINDOW, _passages, share
+
+    verifier = ClaimVerifier()
+
+    smallest = []
+    for c, v in zip(captured, rules, strict=True):
+        if not v["supported"]:
+            smallest.append(0.0)
+            continue
+        sources = {int(n): s for n, s in c["sources"].items()}
+        owners = {int(n): a for n, a in c["articles"].items()}
+        cited = grounding.cited_numbers(c["text"])
+        probabilities = [1.0]
+        for claim in grounding._claims(c["text"], c["question"]):
+            own = [n for n in grounding.cited_numbers(claim) if n in sources] or cited
+            texts = grounding._by_article(own, sources, owners)
+            bare = MARKER.sub(" ", claim).strip()
+            windows = [p for text in texts for p in _passages(text, WINDOW)]
+            windows.sort(key=lambda p: share(bare, p, c["question"]), reverse=True)
+            probabilities.append(verifier.probability(bare, windows[:3]))
+        smallest.append(min(probabilities))
+    return smallest
+
+
+def sweep(captured: list[dict[str, Any]], smallest: list[float]) -> list[tuple[str, str]]:
+    """Invented shown and good kept if the verifier also had to pass, as its threshold moves
+    (0: the check as it is)."""
+    rows = []
+    for threshold in (0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
+        verdicts = [{"supported": p > 0 and p >= threshold, "declined": False} for p in smallest]
+        figures = score(captured, verdicts)
+        invented, good = figures["invented shown as grounded"], figures["good answers kept"]
+        rows.append((f"threshold {threshold:.2f}", f"invented {invented}, good {good}"))
+    return rows
+
+
 def judge_at(code: Path, captured: list[dict[str, Any]], tmp: Path) -> list[dict[str, Any]]:
     """The verdicts of the code checked out at `code`, in a subprocess."""
     inputs = tmp / "captured.json"
@@ -214,6 +260,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline-dir", type=Path, default=Path("/work/grounding-base"))
     parser.add_argument("--eval-dir", type=Path, default=EVAL, help="../shared/eval by default")
+    parser.add_argument(
+        "--sweep", action="store_true", help="also the claim verifier's threshold sweep (#24)"
+    )
+    parser.add_argument("--no-streaming", action="store_true", help="skip the streaming timing")
     parser.add_argument("--details", type=Path, help="write each item's verdicts here (JSONL)")
     parser.add_argument("--judge", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--code", type=Path, help=argparse.SUPPRESS)
@@ -251,9 +301,14 @@ def main() -> None:
             rows = [("items (not retrieved)", f"{len(captured)} ({missed})")]
             rows += [(k, f"{new[k]}   baseline {old[k]}") for k in new]
             print_table(f"Grounding check, {name}", rows)
+            if args.sweep:
+                smallest = verified(captured, now)
+                print_table(f"Verifier threshold sweep, {name}", sweep(captured, smallest))
         if args.details:
             args.details.write_text("".join(json.dumps(d) + "\n" for d in details), "utf-8")
-        print_table("Time to the first checked sentence", streaming(dev, load_titles(), tmp))
+        if not args.no_streaming:
+            timing = streaming(dev, load_titles(), tmp)
+            print_table("Time to the first checked sentence", timing)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ It reads a claim and a passage together and gives the probability that the passa
 states the claim. `python -m bot.llm.claims.train` trains it and writes its weights
 into model/; it measures the exported model through this class, as the bot would run
 it (onnxruntime, no PyTorch). No weights ship and the grounding check does not use
-it: the one run made here learnt nothing (model/MODEL_CARD.md).
+it: the model trained here did not earn its place (model/MODEL_CARD.md).
 """
 
 from collections.abc import Sequence
