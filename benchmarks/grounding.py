@@ -22,8 +22,11 @@ the scripted server at 0.5 s to the first token and 40 words a second, the dev s
 good answers of two or more sentences streamed through the LLM answerer (each sentence
 released once it passes) and, alternating, through the bare prompt | model chain.
 
+With `--sweep`, also what the claim verifier (bot/llm/claims, trained separately; its
+weights are not shipped) would change if an answer had to pass it too, at each threshold.
+
     python benchmarks/grounding.py
-    python benchmarks/grounding.py --baseline-dir /work/grounding-base
+    python benchmarks/grounding.py --baseline-dir /work/grounding-base --eval-dir ../shared/eval
 """
 
 import argparse
@@ -44,7 +47,7 @@ from report import REPO, print_table
 sys.path.insert(0, str(REPO / "tests"))
 from harness.devset import ANSWERS, ARTICLES, DevItem, load_titles, resolve
 
-ARTICLES_2023 = REPO.parent / "shared" / "eval" / "realtimeqa-2023-articles" / "articles.jsonl"
+EVAL = REPO.parent / "shared" / "eval"
 ADVERSARIAL = Path(__file__).resolve().parent / "grounding_adversarial.jsonl"
 BASELINE = "72a227c"
 FIRST_TOKEN_S, WORDS_PER_S = 0.5, 40
@@ -61,10 +64,11 @@ def load(path: Path) -> list[DevItem]:
     return [DevItem(**{k: r[k] for k in fields}) for r in map(json.loads, filter(None, lines))]
 
 
-def adversarial_articles(tmp: Path) -> tuple[Path, dict[str, str]]:
+def adversarial_articles(tmp: Path, eval_dir: Path) -> tuple[Path, dict[str, str]]:
     """The adversarial set's articles, as one JSON Lines file in `tmp`, and their titles."""
     wanted = {d for line in ADVERSARIAL.open(encoding="utf-8") for d in json.loads(line)["doc_ids"]}
-    records = [json.loads(line) for line in ARTICLES_2023.open(encoding="utf-8")]
+    articles = eval_dir / "realtimeqa-2023-articles" / "articles.jsonl"
+    records = [json.loads(line) for line in articles.open(encoding="utf-8")]
     chosen = [r for r in records if r["doc_id"] in wanted]
     path = tmp / "articles.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in chosen), encoding="utf-8")
@@ -130,6 +134,49 @@ def judge(captured: list[dict[str, Any]]) -> list[dict[str, Any]]:
         g = grounding.check(c["text"], sources, 0.6, False, c["question"], owners).grounding
         verdicts.append({"supported": g.supported, "declined": g.declined, "reason": g.reason})
     return verdicts
+
+
+def verified(captured: list[dict[str, Any]], rules: list[dict[str, Any]]) -> list[float]:
+    """Per answer the check passes, the claim verifier's smallest probability over its claims
+    (else 0), each claim read against the 3 windows of its cited articles holding most of
+    its words. Needs the weights of a training run (bot/llm/claims/model/MODEL_CARD.md)."""
+    from bot.llm import grounding
+    from bot.llm.claims.verifier import ClaimVerifier
+    from bot.llm.markers import MARKER
+    from bot.llm.support import WINDOW, _passages, share
+
+    verifier = ClaimVerifier()
+
+    smallest = []
+    for c, v in zip(captured, rules, strict=True):
+        if not v["supported"]:
+            smallest.append(0.0)
+            continue
+        sources = {int(n): s for n, s in c["sources"].items()}
+        owners = {int(n): a for n, a in c["articles"].items()}
+        cited = grounding.cited_numbers(c["text"])
+        probabilities = [1.0]
+        for claim in grounding._claims(c["text"], c["question"]):
+            own = [n for n in grounding.cited_numbers(claim) if n in sources] or cited
+            texts = grounding._by_article(own, sources, owners)
+            bare = MARKER.sub(" ", claim).strip()
+            windows = [p for text in texts for p in _passages(text, WINDOW)]
+            windows.sort(key=lambda p: share(bare, p, c["question"]), reverse=True)
+            probabilities.append(verifier.probability(bare, windows[:3]))
+        smallest.append(min(probabilities))
+    return smallest
+
+
+def sweep(captured: list[dict[str, Any]], smallest: list[float]) -> list[tuple[str, str]]:
+    """Invented shown and good kept if the verifier also had to pass, as its threshold moves
+    (0: the check as it is)."""
+    rows = []
+    for threshold in (0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
+        verdicts = [{"supported": p > 0 and p >= threshold, "declined": False} for p in smallest]
+        figures = score(captured, verdicts)
+        invented, good = figures["invented shown as grounded"], figures["good answers kept"]
+        rows.append((f"threshold {threshold:.2f}", f"invented {invented}, good {good}"))
+    return rows
 
 
 def judge_at(code: Path, captured: list[dict[str, Any]], tmp: Path) -> list[dict[str, Any]]:
@@ -212,6 +259,11 @@ def streaming(items: Sequence[DevItem], titles: dict[str, str], tmp: Path) -> li
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline-dir", type=Path, default=Path("/work/grounding-base"))
+    parser.add_argument("--eval-dir", type=Path, default=EVAL, help="../shared/eval by default")
+    parser.add_argument(
+        "--sweep", action="store_true", help="also the claim verifier's threshold sweep (#24)"
+    )
+    parser.add_argument("--no-streaming", action="store_true", help="skip the streaming timing")
     parser.add_argument("--details", type=Path, help="write each item's verdicts here (JSONL)")
     parser.add_argument("--judge", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--code", type=Path, help=argparse.SUPPRESS)
@@ -234,7 +286,7 @@ def main() -> None:
             for name in ("held-out", "tuning")
         }
         adversarial = load(ADVERSARIAL)
-        path, titles = adversarial_articles(tmp)
+        path, titles = adversarial_articles(tmp, args.eval_dir)
         sets["adversarial set (2023 articles)"] = capture(path, adversarial, titles, tmp / "adv")
         details = []
         for name, captured in sets.items():
@@ -249,9 +301,14 @@ def main() -> None:
             rows = [("items (not retrieved)", f"{len(captured)} ({missed})")]
             rows += [(k, f"{new[k]}   baseline {old[k]}") for k in new]
             print_table(f"Grounding check, {name}", rows)
+            if args.sweep:
+                smallest = verified(captured, now)
+                print_table(f"Verifier threshold sweep, {name}", sweep(captured, smallest))
         if args.details:
             args.details.write_text("".join(json.dumps(d) + "\n" for d in details), "utf-8")
-        print_table("Time to the first checked sentence", streaming(dev, load_titles(), tmp))
+        if not args.no_streaming:
+            timing = streaming(dev, load_titles(), tmp)
+            print_table("Time to the first checked sentence", timing)
 
 
 if __name__ == "__main__":
