@@ -17,10 +17,12 @@ resolved to those block numbers, exactly as the scripted server does in the test
 with `git worktree add`) judges the same inputs in a subprocess. An item whose cited
 article was not among the blocks is left out and counted.
 
-Then the time to the first checked sentence against the time to the first raw token:
-the scripted server at 0.5 s to the first token and 40 words a second, the dev set's
-good answers of two or more sentences streamed through the LLM answerer (each sentence
-released once it passes) and, alternating, through the bare prompt | model chain.
+Then the time to the first checked sentence against the time to the first raw token, and
+to the moment the model has written its whole first sentence (what no check of whole
+sentences can beat): the scripted server at 0.5 s to the first token and 40 words a
+second, the dev set's good answers of two or more sentences streamed through the LLM
+answerer (each sentence released once it passes) and, alternating, through the bare
+prompt | model chain.
 
 With `--sweep`, also what the claim verifier (bot/llm/claims, trained separately; its
 weights are not shipped) would change if an answer had to pass it too, at each threshold.
@@ -227,7 +229,9 @@ def streaming(items: Sequence[DevItem], titles: dict[str, str], tmp: Path) -> li
         )
         return resolve(item.answer, prompt, titles)[0]
 
-    raw_s, checked_s, kept = [], [], 0
+    from index.sentences import sentence_spans
+
+    raw_s, written_s, checked_s, kept = [], [], [], 0
     with ScriptedLLM(reply, delay_s=1 / WORDS_PER_S, first_token_s=FIRST_TOKEN_S) as llm:
         service = open_service(tmp / "stream" / "data", llm.base_url, ARTICLES)
         answerer = service.generative
@@ -235,10 +239,14 @@ def streaming(items: Sequence[DevItem], titles: dict[str, str], tmp: Path) -> li
         for item in multi:
             chunks = service.retrieve(item.question, k=service.settings.retrieval.k)
             _, context = answerer.context(item.question, chunks)
-            started = time.perf_counter()
+            first_end = sentence_spans(resolve(item.answer, context, titles)[0])[0][1]
+            started, text = time.perf_counter(), ""
             for piece in chain.stream({"context": context, "question": item.question}):
-                if piece.strip():
+                if piece.strip() and not text.strip():
                     raw_s.append(time.perf_counter() - started)
+                text += piece
+                if len(text.rstrip()) >= first_end:  # the model has written its first sentence
+                    written_s.append(time.perf_counter() - started)
                     break
             started = time.perf_counter()
             for part in answerer.stream(item.question, chunks):
@@ -247,12 +255,16 @@ def streaming(items: Sequence[DevItem], titles: dict[str, str], tmp: Path) -> li
                     kept += 1
                     break
     raw, checked = statistics.median(raw_s), statistics.median(checked_s)
+    written = statistics.median(written_s)
     return [
         ("answers streamed", f"{len(multi)} good dev-set answers of 2+ sentences"),
         ("scripted model", f"{FIRST_TOKEN_S} s to the first token, {WORDS_PER_S} words/s"),
         ("first raw token, median", f"{raw:.3f} s"),
+        ("first sentence written by the model, median", f"{written:.3f} s"),
         ("first checked sentence, median", f"{checked:.3f} s ({kept} showed one)"),
         ("ratio, checked / raw", f"{checked / raw:.2f}x"),
+        ("ratio, written / raw (no sentence check can beat it)", f"{written / raw:.2f}x"),
+        ("ratio, checked / written (the check's own cost)", f"{checked / written:.2f}x"),
     ]
 
 
