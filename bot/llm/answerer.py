@@ -71,13 +71,16 @@ class GenerativeAnswerer:
         """Yield the answer's sentences as each passes the check, then the checked `Answer`.
 
         A sentence that fails stops the model: the extractive answer follows at once.
+        The extractive answer is made only when it is shown: embedding its candidate
+        sentences is most of an LLM answer's CPU time in the bot, and a good model's
+        answer never needs it (benchmarks/telegram_load.py).
         """
-        fallback = self.extractive.answer(question, chunks)
         best = max((float(c.metadata.get("score", 0.0)) for c in chunks), default=-1.0)
         if best < self.extractive.min_score:  # nothing relevant: don't ask the model
-            yield fallback
+            yield self.extractive.answer(question, chunks)
             return
         if self.chat is None:
+            fallback = self.extractive.answer(question, chunks)
             yield _fallback(fallback, f"LLM unavailable: {self.unavailable}")
             return
         blocks, context = self.context(question, chunks)
@@ -100,12 +103,13 @@ class GenerativeAnswerer:
         except Exception as exc:  # any provider error: show the extractive answer
             log.warning("LLM request failed (%s): %s", self.chat.where, exc, exc_info=True)
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            fallback = self.extractive.answer(question, chunks)
             yield _fallback(fallback, f"LLM failed ({self.chat.where}): {reason[:200]}")
             return
-        yield self._checked(question, gate.text, blocks, fallback)
+        yield self._checked(question, gate.text, blocks, chunks)
 
     def _checked(
-        self, question: str, text: str, blocks: list[Document], fallback: Answer
+        self, question: str, text: str, blocks: list[Document], chunks: Sequence[Document]
     ) -> Answer:
         sources, articles = _numbered(blocks)
         checked = grounding.check(
@@ -114,6 +118,7 @@ class GenerativeAnswerer:
         if checked.grounding.declined:  # the model's own "I don't know": no fallback
             return abstention(blocks[0].metadata, mode="llm", grounding=checked.grounding)
         if not checked.grounding.supported:
+            fallback = self.extractive.answer(question, chunks)
             if fallback.abstained:
                 return fallback.model_copy(update={"grounding": checked.grounding})
             return _fallback(
