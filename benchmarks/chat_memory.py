@@ -132,6 +132,7 @@ async def _ask(
                 tally.replies[kind] = tally.replies.get(kind, 0) + (kind != "none")
                 if (n + 1) % args.every == 0:
                     tally.rss.append(rss_mb(pid))
+                    print(f"{n + 1} chats: RSS {tally.rss[-1]:.0f} MB", file=sys.stderr)
 
         await asyncio.gather(*(user() for _ in range(args.in_flight)))
     return tally
