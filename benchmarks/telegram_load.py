@@ -99,6 +99,8 @@ def main() -> None:
                 "NEWSBOT_LLM__MODEL": "scripted",
                 "OPENAI_API_KEY": "not-needed",
             }
+            if args.max_concurrency:
+                env["NEWSBOT_LLM__MAX_CONCURRENCY"] = str(args.max_concurrency)
             with running_bot(args.newsbot, args.config, emulator, data_dir, scratch, env) as bot:
                 solo = asyncio.run(_drive(args, emulator, [solo_questions], 0.0, 0.0, 800_000))
                 load_began = os.getloadavg()[0]
@@ -128,6 +130,7 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--think", type=float, default=3.0, help="mean pause between questions")
     parser.add_argument("--ramp", type=float, default=5.0, help="chats start within N seconds")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds to wait per reply")
+    parser.add_argument("--max-concurrency", type=int, help="llm.max_concurrency (default: config)")
     parser.add_argument("--seed", type=int, default=20230106)
     return parser.parse_args()
 
