@@ -22,6 +22,7 @@ NOT_FOR_ASK = (
     "bot.llm.answerer",
     "bot.llm.prompts",
     "dateparser",
+    "index.search.stories",  # newsbot digest's story grouping
 )
 ASK = """
 import sys

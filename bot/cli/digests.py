@@ -17,7 +17,6 @@ from bot.cli.durations import parse_duration
 from bot.cli.options import read_day, with_settings
 from bot.config import ConfigError, Settings
 from index.errors import NewsbotError
-from index.search.stories import Window
 
 _TIME_OF_DAY = re.compile(r"\d[T ]\d\d:\d\d")
 
@@ -94,6 +93,7 @@ def digest(
 ) -> None:
     """The stories of the articles of a window, newest first."""
     from bot.digest import build_digest, digest_text
+    from index.search.stories import Window
     from index.store.chunks import open_existing
 
     day, reference = as_of(as_of_day, time.time())

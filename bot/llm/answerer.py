@@ -70,9 +70,10 @@ class GenerativeAnswerer:
     def stream(self, question: str, chunks: Sequence[Document]) -> Iterator[str | Answer]:
         """Yield the answer's sentences as each passes the check, then the checked `Answer`.
 
-        A sentence that fails stops the model: the extractive answer follows at once. It
-        is worked out only when it is shown, not before the model starts: a good answer
-        never needs it, and the reader would wait for it before the first sentence.
+        A sentence that fails stops the model: the extractive answer follows at once.
+        The extractive answer is made only when it is shown: embedding its candidate
+        sentences is most of an LLM answer's CPU time in the bot, and a good model's
+        answer never needs it (benchmarks/telegram_load.py).
         """
         best = max((float(c.metadata.get("score", 0.0)) for c in chunks), default=-1.0)
         if best < self.extractive.min_score:  # nothing relevant: don't ask the model
