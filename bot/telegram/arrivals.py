@@ -7,7 +7,8 @@ changed; then it reads the articles whose recorded ingest time is at or after th
 shared mark `arrivals` (less `SLACK_S`, for clocks of other hosts and ingests still
 writing when the mark was set) and at least `SETTLE_S` old, and plans their alerts.
 Planning claims each (chat, article) once (bot/state/follows.py), so an article seen
-twice, here and by the bot's own ingest, still alerts once.
+twice, here and by the bot's own ingest, still alerts once; and the leader remembers
+what it planned here, so the slack does not make every look plan the same articles.
 
 On its first run the mark is set to now: a new deployment does not alert the whole
 back catalogue.
@@ -67,7 +68,13 @@ def new_articles(data: BotData) -> list[str]:
         return []
     window = Window(since - SLACK_S, time.time() + SLACK_S, by="ingested")
     leads = read_leads(snapshot.store, window)
-    ready = [lead.article.id for lead in leads if (lead.article.ingested or 0.0) <= settled]
+    settled_leads = [lead for lead in leads if (lead.article.ingested or 0.0) <= settled]
+    ready = [lead.article.id for lead in settled_leads if lead.article.id not in data.arrived]
+    # Those planned here before are not planned again while the slack keeps them in the
+    # window (their claims would hold, but each look would log and re-plan them).
+    data.arrived = {i: t for i, t in data.arrived.items() if t >= window.since} | {
+        lead.article.id: lead.article.ingested or 0.0 for lead in settled_leads
+    }
     write_mark(data, settled)
     if len(ready) == len(leads):  # nothing left waiting: this marker is done with
         data.seen_generation = snapshot.generation

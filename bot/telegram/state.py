@@ -44,6 +44,7 @@ class BotData:
     def __init__(self) -> None:
         self.leading = False  # whether this replica holds the leader's lease (leader.py)
         self.seen_generation: str | None = None  # the index's marker arrivals.py last saw
+        self.arrived: dict[str, float] = {}  # ids arrivals.py planned -> their ingest time
         self._service: AnsweringService | None = None
         self._opening = threading.Lock()
         # one thread for fetching and ingesting news sources: refreshes run one at a
