@@ -9,6 +9,7 @@ import pytest
 from harness.chroma_server import ChromaServer
 from harness.emulator_client import TelegramEmulator, free_port
 from harness.newsbot import SAMPLE, build_index
+from harness.postgres import PostgresCluster, throwaway_cluster
 
 from bot.config import Settings, load_settings
 from index.embedding.models import DocumentEncoder, load_document_encoder
@@ -66,6 +67,13 @@ def chroma(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PostgresCluster]:
+    """A throw-away PostgreSQL cluster (Debian's initdb and pg_ctl) for one test module."""
+    with throwaway_cluster() as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -7,29 +7,14 @@ are all kept.
 """
 
 import json
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from harness.emulator_client import free_port
 from harness.newsbot import run_newsbot
-from harness.postgres import PostgresCluster, postgres_bin
-from sqlalchemy import create_engine, text
+from harness.postgres import PostgresCluster
 
 from index.web.feed_list import MAX_SEEN, FeedList
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[PostgresCluster]:
-    if postgres_bin() is None:
-        pytest.fail("PostgreSQL is not installed: apt-get install -y postgresql (.ci/run does)")
-    server = PostgresCluster(free_port()).start()
-    try:
-        yield server
-    finally:
-        server.remove()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -37,13 +22,7 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh shared database on each backend."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'state.sqlite'}"
-    cluster: PostgresCluster = request.getfixturevalue("cluster")
-    name = "f" + uuid.uuid4().hex[:12]
-    admin = create_engine(cluster.url.replace("postgresql://", "postgresql+psycopg://"))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f"CREATE DATABASE {name}"))
-    admin.dispose()
-    return cluster.url.rsplit("/", 1)[0] + "/" + name
+    return str(request.getfixturevalue("postgres").new_database())
 
 
 def old_file(data_dir: Path, *feeds: tuple[int, str, list[str]]) -> Path:
@@ -85,13 +64,13 @@ def test_an_old_feeds_file_is_imported_once_by_the_cli(tmp_path: Path) -> None:
 
 
 def test_two_hosts_on_postgres_share_one_list_and_merge_their_old_files(
-    cluster: PostgresCluster, tmp_path: Path
+    postgres: PostgresCluster, tmp_path: Path
 ) -> None:
     old_file(tmp_path / "a", (1, "http://x.example/rss", ["x1"]))
     old_file(
         tmp_path / "b", (1, "http://y.example/rss", ["y1"]), (2, "http://x.example/rss", ["x2"])
     )
-    a, b = host(tmp_path, "a", cluster.url), host(tmp_path, "b", cluster.url)
+    a, b = host(tmp_path, "a", postgres.url), host(tmp_path, "b", postgres.url)
     listed = run_newsbot("feeds", "list", *a, cwd=tmp_path)
     assert listed.stdout.splitlines()[0] == "1  Feed x  http://x.example/rss (1 seen)"
     listed = run_newsbot("feeds", "list", *b, cwd=tmp_path)  # b's file merges in
@@ -104,7 +83,7 @@ def test_two_hosts_on_postgres_share_one_list_and_merge_their_old_files(
     assert removed.stdout.strip() == "unfollowed feed 2: Feed y"
     listed = run_newsbot("feeds", "list", *a, cwd=tmp_path)
     assert listed.stdout.splitlines() == ["1  Feed x  http://x.example/rss (2 seen)", "1 feeds"]
-    assert FeedList(cluster.url).find("1").seen == ["x1", "x2"]
+    assert FeedList(postgres.url).find("1").seen == ["x1", "x2"]
 
 
 def test_seen_keys_of_two_refreshes_are_all_kept(url: str) -> None:

@@ -13,31 +13,18 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from harness.emulator_client import free_port
 from harness.newsbot import SAMPLE, run_newsbot
-from harness.postgres import PostgresCluster, postgres_bin
+from harness.postgres import PostgresCluster
 
 from bot.config import Settings, load_settings
 from index.errors import StoreLockedError
 from index.store.locking import ingest_lock
 
 SERVER = {"backend": "server", "host": "127.0.0.1", "port": 1, "collection": "locked"}
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresCluster]:
-    if postgres_bin() is None:
-        pytest.fail("PostgreSQL is not installed: apt-get install -y postgresql (.ci/run does)")
-    server = PostgresCluster(free_port()).start()
-    try:
-        yield server
-    finally:
-        server.remove()
 
 
 def host(root: Path, name: str, state: str | None, **extra: object) -> Settings:

@@ -23,8 +23,8 @@ from harness.chroma_server import ChromaServer
 from harness.emulator_client import TelegramEmulator, free_port
 from harness.news_server import FRESH, MARKET, NewsSite, Story, serve
 from harness.newsbot import replies_to, run_newsbot
-from harness.postgres import PostgresCluster, postgres_bin
-from harness.replicas import Replica, RoundRobin
+from harness.postgres import PostgresCluster
+from harness.replicas import Replica, RoundRobin, behind_balancer
 
 from bot.telegram.leader import LEASE_S, RENEW_S
 from index.web.feed_list import FeedList
@@ -46,17 +46,6 @@ GULLS = Story(
     ),
     outlet="Coast Courier",
 )
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresCluster]:
-    if postgres_bin() is None:
-        pytest.fail("PostgreSQL is not installed: apt-get install -y postgresql (.ci/run does)")
-    server = PostgresCluster(free_port()).start()
-    try:
-        yield server
-    finally:
-        server.remove()
 
 
 @pytest.fixture(scope="module")
@@ -96,34 +85,27 @@ def cluster(
         "collection": f"feeds-{uuid.uuid4().hex[:8]}",
         "retries": 0,
     }
-    emulator = TelegramEmulator().start(free_port())
-    replicas: list[Replica] = []
-    lb = RoundRobin([])
-    try:
-        for name in ("a", "b"):
-            config = {
-                "data_dir": str(root / name),
-                "store": store,
-                "state": postgres.url,
-                "feeds": {"refresh_minutes": 0.05},
-                **TRUSTED,
-                "telegram": {
-                    "admin_user_ids": [ADMIN],
-                    "questions_per_minute": 600,
-                    "alert_check_s": 0.5,
-                    "alert_retry_s": 0.5,
-                },
-            }
-            replicas.append(Replica(root / name, config, emulator, lb.url))
-            lb.ports.append(replicas[-1].port)
-        for replica in replicas:
-            emulator.wait_for(replica.ready, 180, interval=0.2, description="a replica")
+    configs = {
+        root / name: {
+            "data_dir": str(root / name),
+            "store": store,
+            "state": postgres.url,
+            "feeds": {"refresh_minutes": 0.05},
+            **TRUSTED,
+            "telegram": {
+                "admin_user_ids": [ADMIN],
+                "questions_per_minute": 600,
+                "alert_check_s": 0.5,
+                "alert_retry_s": 0.5,
+            },
+        }
+        for name in ("a", "b")
+    }
+    with (
+        TelegramEmulator().start(free_port()) as emulator,
+        behind_balancer(configs, emulator) as (lb, replicas),
+    ):
         yield emulator, lb, replicas
-    finally:
-        for replica in replicas:
-            replica.stop()
-        lb.close()
-        emulator.stop()
 
 
 def command(emulator: TelegramEmulator, text: str, user_id: int, final: str = "") -> str:

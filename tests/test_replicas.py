@@ -23,8 +23,8 @@ import sqlalchemy
 from harness.chroma_server import ChromaServer
 from harness.emulator_client import TelegramEmulator, free_port
 from harness.newsbot import SAMPLE
-from harness.postgres import PostgresCluster
-from harness.replicas import SECRET, Replica, RoundRobin
+from harness.postgres import PostgresCluster, throwaway_cluster
+from harness.replicas import SECRET, Replica, RoundRobin, behind_balancer
 
 from bot.config import load_settings
 from bot.state import StateStore, default_url, open_database, tables
@@ -42,11 +42,8 @@ def postgres(request: pytest.FixtureRequest) -> Iterator[PostgresCluster | None]
     if request.param == "sqlite":
         yield None
         return
-    server = PostgresCluster(free_port()).start()
-    try:
+    with throwaway_cluster() as server:
         yield server
-    finally:
-        server.remove()
 
 
 @pytest.fixture(scope="module")
@@ -70,30 +67,20 @@ def cluster(
         "retries": 0,
     }
     ingest_paths(load_settings(data_dir=root / "ingest", store=store), [SAMPLE])
-    emulator = TelegramEmulator().start(free_port())
-    replicas: list[Replica] = []
-    lb = RoundRobin([])
-    try:
-        for name in ("a", "b"):
-            config = {
-                "data_dir": str(root / name),  # each replica's own local cache
-                "store": store,
-                "state": state_url,
-                "telegram": {
-                    "questions_per_minute": PER_MINUTE,
-                    "digest_check_s": 0.5,
-                },
-            }
-            replicas.append(Replica(root / name, config, emulator, lb.url))
-            lb.ports.append(replicas[-1].port)
-        for replica in replicas:
-            emulator.wait_for(replica.ready, 180, interval=0.2, description="a replica")
+    configs = {
+        root / name: {
+            "data_dir": str(root / name),  # each replica's own local cache
+            "store": store,
+            "state": state_url,
+            "telegram": {"questions_per_minute": PER_MINUTE, "digest_check_s": 0.5},
+        }
+        for name in ("a", "b")
+    }
+    with (
+        TelegramEmulator().start(free_port()) as emulator,
+        behind_balancer(configs, emulator) as (lb, replicas),
+    ):
         yield emulator, lb, replicas
-    finally:
-        for replica in replicas:
-            replica.stop()
-        lb.close()
-        emulator.stop()
 
 
 def ask(emulator: TelegramEmulator, text: str, user_id: int) -> tuple[dict, dict]:

@@ -11,14 +11,11 @@ import json
 import multiprocessing
 import sqlite3
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from harness.emulator_client import free_port
-from harness.postgres import PostgresCluster, postgres_bin
-from sqlalchemy import create_engine, inspect, text
+from harness.postgres import PostgresCluster
+from sqlalchemy import inspect, text
 from telegram import Chat, Message, Update
 
 from bot.state import StateStore, Subscriptions, default_url, open_database, tables
@@ -27,34 +24,12 @@ from bot.telegram.ordering import ChatOrderedProcessor
 from index.errors import DataDirError
 
 
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[PostgresCluster]:
-    """One throw-away PostgreSQL cluster for this module's tests."""
-    if postgres_bin() is None:
-        pytest.fail("PostgreSQL is not installed: apt-get install -y postgresql (.ci/run does)")
-    server = PostgresCluster(free_port()).start()
-    try:
-        yield server
-    finally:
-        server.remove()
-
-
-def _fresh_database(cluster: PostgresCluster) -> str:
-    """The URL of a new, empty database in the cluster."""
-    name = "t" + uuid.uuid4().hex[:12]
-    admin = create_engine(cluster.url.replace("postgresql://", "postgresql+psycopg://"))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f"CREATE DATABASE {name}"))
-    admin.dispose()
-    return cluster.url.rsplit("/", 1)[0] + "/" + name
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh state database URL on each backend."""
     if request.param == "sqlite":
         return default_url(tmp_path / "state.sqlite")
-    return _fresh_database(request.getfixturevalue("cluster"))
+    return request.getfixturevalue("postgres").new_database()
 
 
 def _migrate(url: str) -> list[str]:
@@ -125,14 +100,14 @@ def test_each_alert_is_claimed_once_and_goes_through_the_outbox(url: str) -> Non
 
 
 def test_an_old_state_file_moves_into_postgres_once(
-    tmp_path: Path, cluster: PostgresCluster
+    tmp_path: Path, postgres: PostgresCluster
 ) -> None:
     old_file = tmp_path / "telegram-state.sqlite"
     old = Subscriptions(StateStore(open_database(default_url(old_file))))
     old.store.save_chat(7, {"turns": 1, "answers": {}})
     assert old.add_watch(7, "bird flu", 5) == 1
     old.store.close()
-    url = _fresh_database(cluster)
+    url = postgres.new_database()
     moved = Subscriptions(StateStore(open_database(url, old_file)))
     assert moved.store.load_chat(7) == {"turns": 1, "answers": {}}
     assert [w.words for w in moved.watches(7)] == ["bird flu"]

@@ -13,7 +13,26 @@ import os
 import shutil
 import subprocess
 import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from harness.emulator_client import free_port
+
+
+@contextmanager
+def throwaway_cluster() -> Iterator[PostgresCluster]:
+    """A started cluster in a temp directory, removed afterwards."""
+    if postgres_bin() is None:
+        import pytest
+
+        pytest.fail("PostgreSQL is not installed: apt-get install -y postgresql (.ci/run does)")
+    server = PostgresCluster(free_port()).start()
+    try:
+        yield server
+    finally:
+        server.remove()
 
 
 def postgres_bin() -> Path | None:
@@ -43,6 +62,17 @@ class PostgresCluster:
     def url(self) -> str:
         """The SQLAlchemy URL of the cluster's `postgres` database."""
         return f"postgresql://newsbot@127.0.0.1:{self.port}/postgres"
+
+    def new_database(self) -> str:
+        """The URL of a new, empty database in the cluster."""
+        from sqlalchemy import create_engine, text
+
+        name = "t" + uuid.uuid4().hex[:12]
+        admin = create_engine(self.url.replace("postgresql://", "postgresql+psycopg://"))
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text(f"CREATE DATABASE {name}"))
+        admin.dispose()
+        return self.url.rsplit("/", 1)[0] + "/" + name
 
     def start(self) -> PostgresCluster:
         """Start the server and wait until it accepts connections."""

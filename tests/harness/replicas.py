@@ -14,6 +14,8 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -151,3 +153,23 @@ class Replica:
         log = self.log_file.read_text() if self.log_file.exists() else ""
         now, no_longer = log.rfind("is now the leader"), log.rfind("is no longer the leader")
         return now > no_longer
+
+
+@contextmanager
+def behind_balancer(
+    configs: Mapping[Path, dict[str, Any]], emulator: TelegramEmulator
+) -> Iterator[tuple[RoundRobin, list[Replica]]]:
+    """One replica per (workdir, config), all behind a new balancer and ready; stopped after."""
+    lb = RoundRobin([])
+    replicas: list[Replica] = []
+    try:
+        for workdir, config in configs.items():
+            replicas.append(Replica(workdir, config, emulator, lb.url))
+            lb.ports.append(replicas[-1].port)
+        for replica in replicas:
+            emulator.wait_for(replica.ready, 180, interval=0.2, description="a replica")
+        yield lb, replicas
+    finally:
+        for replica in replicas:
+            replica.stop()
+        lb.close()
