@@ -31,6 +31,7 @@ import os
 import random
 import re
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -57,6 +58,7 @@ from harness.llm_server import ScriptedLLM  # noqa: E402
 
 from bot.answer import NOT_FOUND  # noqa: E402
 from bot.evaluation.metrics import percentile  # noqa: E402
+from bot.questions import WHO_IS_MEANT  # noqa: E402
 from bot.telegram.handlers import APOLOGY  # noqa: E402
 from bot.telegram.streaming import FALLBACK_LABEL  # noqa: E402
 from index.sentences import sentence_spans  # noqa: E402
@@ -71,6 +73,8 @@ class Result:
     seconds: float | None = None  # to the final answer; None: none before the timeout
     first_s: float | None = None  # to the first text the bot showed (a draft or the answer)
     reply: str = ""
+    shown: int = 0  # texts the answer's message showed: its send and each edit
+    done_at: float | None = None  # perf_counter when the final answer was seen
 
 
 def main() -> None:
@@ -106,14 +110,15 @@ def main() -> None:
                 load_began = os.getloadavg()[0]
                 started = time.perf_counter()
                 results = asyncio.run(_drive(args, emulator, plan, args.think, args.ramp))
-                wall = time.perf_counter() - started
-                rows = _figures(args, solo, results, wall, len(llm.requests))
+                rows = _figures(args, solo, results, started, len(llm.requests))
                 rows.append(
                     ("load average at start / end", f"{load_began:.1f} / {os.getloadavg()[0]:.1f}")
                 )
                 rows.append(("bot peak RSS (VmHWM)", f"{peak_rss_mb(bot.process.pid):.0f} MB"))
             rows += bot.closing_rows()
     print_table(f"telegram load benchmark ({args.newsbot})", rows)
+    for r in (r for r in results if r.seconds is None):
+        print(f"no final answer: chat {r.chat_id}, {r.question!r}; showed {r.reply[:300]!r}")
 
 
 def _parse_args() -> argparse.Namespace:
@@ -259,8 +264,12 @@ async def _drive(
                     continue
                 if result.first_s is None:
                     result.first_s = now - began
+                result.reply = str(m.get("text", ""))
                 if is_final(m):
                     result.seconds, result.reply = now - began, m["text"]
+                    result.done_at = now
+                    mine = [t for t in history["shown"] if t["message_id"] == m["message_id"]]
+                    result.shown = len(mine)
                     waiting.pop(chat_id, None)
                     if not future.done():
                         future.set_result(None)
@@ -284,10 +293,12 @@ async def _drive(
 
 def is_final(message: dict[str, Any]) -> bool:
     """The bot's answer, not a streamed draft: it has the Sources button, or is the labelled
-    extractive answer, an abstention or the apology (drafts are bare checked sentences)."""
+    extractive answer, an abstention, the apology or the question back when a pronoun has
+    no one to stand for ("Who do you mean by …?"); drafts are bare checked sentences."""
     text = str(message.get("text", ""))
+    asks_back = WHO_IS_MEANT.split("{")[0]
     return bool(message.get("reply_markup")) or text.startswith(
-        (FALLBACK_LABEL, NOT_FOUND, APOLOGY)
+        (FALLBACK_LABEL, NOT_FOUND, APOLOGY, asks_back)
     )
 
 
@@ -295,7 +306,7 @@ def _figures(
     args: argparse.Namespace,
     solo: list[Result],
     results: list[Result],
-    wall: float,
+    started: float,
     llm_requests: int,
 ) -> list[tuple[str, str]]:
     """The table rows about replies and latency."""
@@ -310,6 +321,9 @@ def _figures(
     fallbacks = sum(r.reply.startswith(FALLBACK_LABEL) for r in results)
     apologies = sum(r.reply.startswith(APOLOGY) for r in results)
     load = f"{args.chats} chats x {args.per_chat} questions, think {args.think} s mean"
+    busy = max(r.done_at for r in results if r.done_at is not None) - started
+    shown = statistics.mean(r.shown for r in results if r.seconds is not None)
+    sends = sum(r.shown for r in results) / busy  # the typing action is not counted
     return [
         ("load", f"{load}, ramp {args.ramp} s"),
         ("alone: p50 / p95 / max", _ms(alone, f"{len(alone)} questions, one chat, in turn")),
@@ -320,7 +334,9 @@ def _figures(
         ("answers received / asked", f"{len(seconds)} / {len(results)}"),
         ("extractive fallbacks / apologies", f"{fallbacks} / {apologies}"),
         ("LLM requests (both phases)", str(llm_requests)),
-        ("throughput", f"{len(seconds) / wall:.1f} answers/s over {wall:.1f} s"),
+        ("throughput", f"{len(seconds) / busy:.1f} answers/s over {busy:.1f} s (to the last)"),
+        ("answer message: send + edits", f"{shown:.2f} a question (mean)"),
+        ("sends + edits a second", f"{sends:.1f} (Telegram allows a bot about 30)"),
     ]
 
 

@@ -72,7 +72,7 @@ class LLMSettings(Section):
     max_tokens: int = Field(200, ge=16, le=32_768)
     context_tokens: int = Field(1200, ge=64, le=1_000_000)
     timeout_s: float = Field(60.0, gt=0.0)
-    max_concurrency: int = Field(8, ge=1, le=256)
+    max_concurrency: int = Field(32, ge=1, le=256)
     min_support: float = Field(0.6, ge=0.0, le=1.0)
     attribute_uncited: bool = False
     prompts_dir: Path | None = None
