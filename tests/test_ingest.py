@@ -1,11 +1,14 @@
 """Ingest into a real Chroma store with the real model: idempotence, replacement, bad input."""
 
 import json
+import os
+import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from harness.newsbot import SAMPLE
+from harness.newsbot import SAMPLE, clean_env, newsbot_script
 
 from bot.config import Settings
 from index.errors import DataDirError, StoreLockedError
@@ -155,3 +158,35 @@ def test_an_interrupted_ingest_keeps_what_it_embedded(
     assert sorted(store.articles()) == ["story0", "story1"]  # both embedded ones are stored
     saved = LexicalIndex.load(lexical_dir(store))  # BM25 was synced after the interruption
     assert saved is not None and sorted(saved.ids) == store.chunk_ids()
+
+
+def test_newsbot_ingest_runs_as_a_batch_job_at_lower_cpu_priority(tmp_path: Path) -> None:
+    """`newsbot ingest` lowers its own priority (ingest.nice, default 10), so a bot on the
+    same machine keeps answering while it embeds (#27). The article is a named pipe, so
+    the real ingest is caught mid-run, opening it, while its priority is read from /proc."""
+    pipe = tmp_path / "articles" / "strike.txt"
+    pipe.parent.mkdir()
+    os.mkfifo(pipe)
+    ingest = subprocess.Popen(
+        [newsbot_script(), "ingest", str(pipe.parent), "--data-dir", str(tmp_path / "data")],
+        cwd=tmp_path,
+        env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        # opening a pipe no one writes to waits in the kernel's wait_for_partner
+        while Path(f"/proc/{ingest.pid}/wchan").read_text() != "wait_for_partner":
+            assert ingest.poll() is None, ingest.communicate()
+            assert time.monotonic() < deadline, "the ingest never opened the article"
+            time.sleep(0.1)
+        nice = int(Path(f"/proc/{ingest.pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+        pipe.write_text("Port strike\n\nDockers in Hamburg struck for three days in May.\n")
+        out, err = ingest.communicate(timeout=120)
+    finally:
+        ingest.kill()
+    assert ingest.returncode == 0, err
+    assert out.startswith("1 new"), out
+    assert nice == os.nice(0) + 10

@@ -12,6 +12,7 @@ watch was set through the replica that died, and the one set through the survivo
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -180,7 +181,7 @@ def test_a_leader_killed_mid_refresh_is_replaced_and_each_alert_goes_once(
     def survivor_log() -> str:
         return survivor.log_file.read_text()
 
-    arrived = survivor_log().count(ARRIVED)
+    arrived, killed_at = survivor_log().count(ARRIVED), len(survivor_log())
     site.slow_s = 0.0
     emulator.wait_for(survivor.leads, LEASE_S + 2 * RENEW_S, description="a new leader")
 
@@ -199,4 +200,8 @@ def test_a_leader_killed_mid_refresh_is_replaced_and_each_alert_goes_once(
     assert len(alerts_about(emulator, FERRY_FAN, FRESH)) == 1
     assert len(alerts_about(emulator, MARKET_FAN, MARKET)) == 1
     assert len(feeds.find("1").seen) == 4  # the round is recorded as done, once
-    assert "scheduled feed refresh: 1 feed checked, 2 new entries" in survivor_log()
+    # The survivor's own round found them (how many it counts as new depends on how far
+    # the dead leader got: an entry it ingested without recording is "unchanged").
+    assert re.search(
+        r"scheduled feed refresh: 1 feed checked, [12] new entr", survivor_log()[killed_at:]
+    ), survivor_log()[killed_at:][-3000:]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli.options import with_settings
+from bot.cli.options import as_batch_job, with_settings
 from bot.config import Settings
 
 
@@ -16,6 +16,7 @@ from bot.config import Settings
 @with_settings
 def ingest(settings: Settings, paths: tuple[str, ...]) -> None:
     """Add articles (.txt .md .html .json .jsonl files or folders, or http(s) URLs)."""
+    as_batch_job(settings)
     from bot.cli.progress import RichIngestProgress, fetch_progress
     from index.ingest.pipeline import ingest_paths
     from index.web.following import fetch_urls

@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from bot.cli.options import alias, with_settings
+from bot.cli.options import alias, as_batch_job, with_settings
 from bot.config import Settings
 from index.errors import NewsbotError
 
@@ -60,6 +60,7 @@ def feeds_unfollow(settings: Settings, feed: str) -> None:
 @with_settings
 def feeds_refresh(settings: Settings, feed_keys: tuple[str, ...], every: str | None) -> None:
     """Fetch new entries of every followed feed (or the given ids/URLs) and ingest them."""
+    as_batch_job(settings)
     import time
 
     from bot.cli.durations import parse_duration

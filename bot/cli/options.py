@@ -1,5 +1,6 @@
 """Options shared by `newsbot` commands: --config/--data-dir, --mode, the time scope, aliases."""
 
+import contextlib
 import functools
 import os
 import re
@@ -115,3 +116,12 @@ def alias(group: click.Group, command: click.Command, name: str) -> None:
     hidden = copy.copy(command)
     hidden.hidden = True
     group.add_command(hidden, name)
+
+
+def as_batch_job(settings: Settings) -> None:
+    """Lower this process's CPU priority by `ingest.nice`, so that a bot answering on the
+    same machine keeps its CPU while an ingest runs (#27); alone, the ingest runs at full
+    speed. Where the OS refuses, the ingest simply runs at the priority it has."""
+    if settings.ingest.nice and hasattr(os, "nice"):
+        with contextlib.suppress(OSError):
+            os.nice(settings.ingest.nice)

@@ -65,6 +65,7 @@ _RETRIES_AFTER_FLOOD = 3
 # Telegram's default is 40 connections per bot; updates of one chat wait for each other
 # (ordering.py) anyway, and fewer connections keep a burst from piling up on replicas
 WEBHOOK_CONNECTIONS = 10
+WRITER_WAIT_S = 600.0  # the least the bot's writer thread waits for another process's write
 
 NewsApplication = Application[Any, Any, Any, Any, BotData, Any]
 
@@ -93,6 +94,19 @@ def read_api_base(environ: Mapping[str, str]) -> str:
     return base
 
 
+def waiting_writer(settings: Settings) -> Settings:
+    """The bot's settings, waiting at least `WRITER_WAIT_S` for another process's write.
+
+    The bot ingests in a writer thread of its own, off the event loop, so it can wait for
+    a cron `newsbot ingest` or another replica's refresh (the write lock, across hosts
+    with Postgres) instead of failing an admin's /add, an upload or its own refresh.
+    """
+    if settings.ingest.lock_timeout_s >= WRITER_WAIT_S:
+        return settings
+    ingest = settings.ingest.model_copy(update={"lock_timeout_s": WRITER_WAIT_S})
+    return settings.model_copy(update={"ingest": ingest})
+
+
 def build_application(settings: Settings, token: str, api_base: str) -> NewsApplication:
     """The Application with its handlers; nothing heavy happens until post_init."""
     state = open_state(settings)
@@ -108,7 +122,7 @@ def build_application(settings: Settings, token: str, api_base: str) -> NewsAppl
         .post_shutdown(post_shutdown)
         .build()
     )
-    application.bot_data.settings = settings
+    application.bot_data.settings = waiting_writer(settings)
     application.bot_data.state = state
     application.bot_data.subscriptions = Subscriptions(state)
     application.add_handler(TypeHandler(Update, shared.load_chat), group=-2)
