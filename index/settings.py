@@ -50,6 +50,7 @@ class IngestSettings(Section):
     max_file_mb: float = Field(50.0, gt=0)
     lock_timeout_s: float = Field(0.0, ge=0)
     batch_chunks: int = Field(512, ge=1, le=100_000)
+    nice: int = Field(10, ge=0, le=19)  # CPU priority the ingest commands lower themselves by
 
 
 class FetchSettings(Section):
