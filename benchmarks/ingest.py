@@ -148,6 +148,7 @@ def build(settings: Any, args: argparse.Namespace, timings: Timings, kept: Kept)
     from index.embedding.models import load_document_encoder
     from index.ingest.batches import Ingestor
     from index.ingest.chunking import Chunker, cut_to_use
+    from index.store import recorded
     from index.store.chunks import ChunkStore
 
     store = ChunkStore(settings.data_dir, backend=settings.store)
@@ -157,7 +158,7 @@ def build(settings: Any, args: argparse.Namespace, timings: Timings, kept: Kept)
     counting.no_padding()
     cut = cut_to_use(settings.chunking, None, encoder.window)  # as for a new index
     max_tokens = cut.max_tokens
-    store.record_model(settings.embedding.model, cut)  # as `newsbot ingest` does
+    recorded.record_model(store, settings.embedding.model, cut)  # as `newsbot ingest` does
     chunker = Chunker(encoder.tokenizer, max_tokens, cut.overlap_tokens)
     chunk = timings.wrap("chunk", chunker.chunk)
 

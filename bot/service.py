@@ -32,6 +32,7 @@ from index.embedding.models import load_query_embeddings
 from index.errors import EmptyIndexError
 from index.search.live import LiveIndex
 from index.search.retriever import FusionWeights, TimeScope, make_retriever
+from index.store import recorded
 from index.store.catalog import IndexStats, newest_first, stats_of
 from index.store.chunks import ChunkStore, open_existing
 from index.store.schema import StoredArticle
@@ -99,7 +100,9 @@ class AnsweringService:
         self.mode = mode or settings.answer.mode
         self._has_articles = False
         embeddings = load_query_embeddings(settings.embedding)
-        store.check_model(settings.embedding.model, lambda: len(embeddings.embed_query("probe")))
+        recorded.check_model(
+            store, settings.embedding.model, lambda: len(embeddings.embed_query("probe"))
+        )
         r = settings.retrieval
         weights = FusionWeights(
             r.lexical_weight, r.date_weight, r.date_scale_days, r.duplicate_similarity

@@ -189,4 +189,4 @@ def test_newsbot_ingest_runs_as_a_batch_job_at_lower_cpu_priority(tmp_path: Path
         ingest.kill()
     assert ingest.returncode == 0, err
     assert out.startswith("1 new"), out
-    assert nice == os.nice(0) + 10
+    assert nice == min(os.nice(0) + 10, 19)  # 19 is the lowest priority there is

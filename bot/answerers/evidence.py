@@ -20,8 +20,10 @@ questions, and 300 whose gold paragraphs were withheld from the corpus), which p
 these coefficients and the held-out figures behind them.
 """
 
+import math
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -176,3 +178,20 @@ def cosines(question: Sequence[float], sentences: Sequence[Sequence[float]]) -> 
     q = np.asarray(question, dtype=np.float32)
     norms = np.linalg.norm(matrix, axis=1) * (np.linalg.norm(q) or 1.0)
     return (matrix @ q) / np.clip(norms, 1e-12, None)
+
+
+def term_weights(documents: Iterable[set[str]]) -> dict[str, float]:
+    """Inverse document frequency of each term over a small set of documents."""
+    docs = list(documents)
+    df = Counter(t for d in docs for t in d)
+    n = len(docs)
+    return {t: math.log(1 + (n + 1) / (c + 0.5)) for t, c in df.items()}
+
+
+def overlap(question: set[str], sentence: set[str], idf: dict[str, float]) -> float:
+    """Weighted share of the question's terms that the sentence contains (0..1)."""
+    if not question:
+        return 0.0
+    top = max(idf.values(), default=1.0)
+    total = sum(idf.get(t, top) for t in question)
+    return sum(idf.get(t, top) for t in question & sentence) / total

@@ -22,11 +22,9 @@ or when `evidence.confidence`, the calibrated chance that the answer is right, i
 `min_evidence`. An abstention names the closest article, marked as not an answer.
 """
 
-import math
 import re
 import unicodedata
-from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -163,8 +161,8 @@ class ExtractiveAnswerer:
         if not candidates:
             return None
         found = [set(terms(c.text)) | c.context for c in candidates]
-        idf = term_weights(found)
-        overlaps = [overlap(set(question.terms), f, idf) for f in found]
+        idf = evidence.term_weights(found)
+        overlaps = [evidence.overlap(set(question.terms), f, idf) for f in found]
         order = sorted(
             range(len(candidates)),
             key=lambda i: -(overlaps[i] + _CHUNK_WEIGHT * candidates[i].chunk_score),
@@ -292,20 +290,3 @@ def quotable(sentence: str) -> bool:
 def normalised(sentence: str) -> str:
     """A sentence reduced to its words, for spotting one sentence in two outlets."""
     return " ".join(_WORD.findall(unicodedata.normalize("NFKC", sentence).casefold()))
-
-
-def term_weights(documents: Iterable[set[str]]) -> dict[str, float]:
-    """Inverse document frequency of each term over a small set of documents."""
-    docs = list(documents)
-    df = Counter(t for d in docs for t in d)
-    n = len(docs)
-    return {t: math.log(1 + (n + 1) / (c + 0.5)) for t, c in df.items()}
-
-
-def overlap(question: set[str], sentence: set[str], idf: dict[str, float]) -> float:
-    """Weighted share of the question's terms that the sentence contains (0..1)."""
-    if not question:
-        return 0.0
-    top = max(idf.values(), default=1.0)
-    total = sum(idf.get(t, top) for t in question)
-    return sum(idf.get(t, top) for t in question & sentence) / total

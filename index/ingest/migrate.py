@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from index.errors import NewsbotError
 from index.settings import IndexConfig, StoreSettings
+from index.store import recorded
 from index.store.chunks import ChunkStore, open_existing
 from index.store.locking import ingest_lock
 
@@ -50,8 +51,8 @@ def migrate_to_server(config: IndexConfig, server: StoreSettings) -> MigrationRe
         source = open_existing(config.data_dir, embedded)
         target = ChunkStore(config.data_dir, backend=server)
         model = source.embedding_model() or config.embedding.model
-        if not target.check_model(model, lambda: _vector_size(source)):
-            target.record_model(model, source.cut())
+        if not recorded.check_model(target, model, lambda: _vector_size(source)):
+            recorded.record_model(target, model, source.cut())
         report = migrate(source, target)
         sync_lexical(target)
     return report

@@ -23,6 +23,7 @@ from index.articles import Article
 from index.errors import NewsbotError, StoreUnavailableError
 from index.ingest.batches import IngestProgress, IngestReport
 from index.settings import IndexConfig
+from index.store import recorded
 from index.store.chunks import ChunkStore, open_existing
 from index.store.locking import ingest_lock
 
@@ -45,13 +46,16 @@ def ingest_paths(
         store = ChunkStore(config.data_dir, backend=config.store)
         model = config.embedding.model
         encoder = functools.cache(lambda: load_document_encoder(config.embedding))
-        recorded = store.check_model(model, lambda: len(encoder().embeddings.embed_query("probe")))
+        model_recorded = recorded.check_model(
+            store, model, lambda: len(encoder().embeddings.embed_query("probe"))
+        )
         window = encoder().window
         old = Cut(min(UNRECORDED_CUT.max_tokens, window), UNRECORDED_CUT.overlap_tokens)
         cut = cut_to_use(config.chunking, store.cut(unrecorded=old), window)
-        store.check_cut(cut, unrecorded=old)  # before recording: an old index records none
-        if not recorded:
-            store.record_model(model, cut)
+        # before recording: an old index records none
+        recorded.check_cut(store, cut, unrecorded=old)
+        if not model_recorded:
+            recorded.record_model(store, model, cut)
         chunker = Chunker(encoder().tokenizer, cut.max_tokens, cut.overlap_tokens)
         ingestor = Ingestor(
             store,

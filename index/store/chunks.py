@@ -6,20 +6,20 @@ the chunk-0 records only.
 
 The collection's metadata holds a `generation` marker that every write session changes
 (see `bump_generation`); readers in other processes compare it to notice new data. It
-also records the `embedding_model` the chunks were embedded with: vectors of different
-models don't compare, so writers and readers configured for another model are refused.
+also records the `embedding_model` the chunks were embedded with and how articles were
+cut, which writers and readers are checked against (recorded.py).
 The client comes from `index.store.client`, so the same class serves both backends;
 calls that can't reach a server raise `StoreUnavailableError`, and writes retry first.
 """
 
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from index.errors import ChunkingMismatchError, EmptyIndexError, ModelMismatchError
-from index.ingest.chunking import EMBED_FORMAT, Cut
+from index.errors import EmptyIndexError
+from index.ingest.chunking import Cut
 from index.settings import StoreSettings
 from index.store.client import location, make_client, reachable, with_retries
 from index.store.locking import ensure_writable
@@ -34,9 +34,9 @@ log = logging.getLogger(__name__)
 COLLECTION = StoreSettings().collection
 _CONFIGURATION: Any = {"hnsw": {"space": "cosine"}}
 _PAGE = 5000
-_MODEL_KEY = "embedding_model"
-_FORMAT_KEY = "embed_format"  # the embedded-text format a new index started with
-_CUT_KEY = "chunking"  # how a new index cuts articles: a `Cut` as "256/48"
+MODEL_KEY = "embedding_model"
+FORMAT_KEY = "embed_format"  # the embedded-text format a new index started with
+CUT_KEY = "chunking"  # how a new index cuts articles: a `Cut` as "256/48"
 
 
 class ChunkStore:
@@ -144,7 +144,7 @@ class ChunkStore:
             ).metadata
         return dict(meta or {})
 
-    def _set_metadata(self, what: str, **values: Any) -> None:
+    def set_metadata(self, what: str, **values: Any) -> None:
         # modify() replaces the whole mapping, so keep the keys not being changed
         self._write(what, lambda: self.collection.modify(metadata=self.metadata() | values))
 
@@ -157,17 +157,17 @@ class ChunkStore:
         """Change the generation marker, so other processes see that the data changed."""
         marker = uuid.uuid4().hex
         self._marked = True
-        self._set_metadata("marking the change", generation=marker)
+        self.set_metadata("marking the change", generation=marker)
         return marker
 
     def embed_format(self) -> int | None:
         """The embedded-text format (`index.chunking.EMBED_FORMAT`) the index began with."""
-        value = self.metadata().get(_FORMAT_KEY)
+        value = self.metadata().get(FORMAT_KEY)
         return int(value) if value is not None else None
 
     def embedding_model(self) -> str | None:
         """The embedding model the chunks were embedded with, if recorded."""
-        value = self.metadata().get(_MODEL_KEY)
+        value = self.metadata().get(MODEL_KEY)
         return str(value) if value else None
 
     def cut(self, unrecorded: Cut | None = None) -> Cut | None:
@@ -176,56 +176,10 @@ class ChunkStore:
         An index that records no cut but holds chunks was built before newsbot recorded
         it, with the chunking defaults of then: `unrecorded`, when given.
         """
-        value = self.metadata().get(_CUT_KEY)
+        value = self.metadata().get(CUT_KEY)
         if value:
             return Cut.parse(str(value))
         return unrecorded if unrecorded is not None and self.count() else None
-
-    def check_cut(self, cut: Cut, unrecorded: Cut) -> None:
-        """Refuse to add chunks cut otherwise than the index's own (never mix two cuts)."""
-        cut_with = self.cut(unrecorded)
-        if cut_with is not None and cut_with != cut:
-            raise ChunkingMismatchError(
-                f"the index in {self.location} was cut into chunks of {cut_with.describe()}, "
-                f"but the config says {cut.describe()}; leave chunking.max_tokens and "
-                "overlap_tokens out of the config to keep the index's own cut, or ingest "
-                "into a fresh data_dir to cut every article anew"
-            )
-
-    def check_model(self, model: str, vector_size: Callable[[], int]) -> bool:
-        """Refuse an index embedded with another model than `model`; whether one is recorded.
-
-        An index that records no model (empty, or built before newsbot recorded it) is
-        checked by the length of its vectors against `vector_size()`, what `model` makes.
-        """
-        built_with = self.embedding_model()
-        if built_with is not None:
-            if built_with != model:
-                raise ModelMismatchError(
-                    f"the index in {self.location} was embedded with '{built_with}', but the "
-                    f"config names '{model}'; use the config it was built with, or give this "
-                    "model its own data_dir (or store.collection) and ingest again"
-                )
-            return True
-        with self.reach():
-            sample = self.collection.get(limit=1, include=["embeddings"])["embeddings"]
-        stored = len(sample[0]) if sample is not None and len(sample) else None
-        if stored is not None and stored != (size := vector_size()):
-            raise ModelMismatchError(
-                f"the index in {self.location} holds vectors of {stored} dimensions, but "
-                f"'{model}' makes {size}; use the model it was built with, or give this "
-                "model its own data_dir (or store.collection) and ingest again"
-            )
-        return False
-
-    def record_model(self, model: str, cut: Cut | None) -> None:
-        """Record the model and the cut (and, for a new index, the embedded-text format)."""
-        values: dict[str, Any] = {_MODEL_KEY: model}
-        if cut is not None:
-            values[_CUT_KEY] = str(cut)
-        if self.count() == 0:
-            values[_FORMAT_KEY] = EMBED_FORMAT
-        self._set_metadata("recording the embedding model", **values)
 
     def chunk_ids(self) -> list[str]:
         """Every chunk id, sorted."""
