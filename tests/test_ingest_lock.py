@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ from harness.postgres import PostgresCluster
 
 from bot.config import Settings, load_settings
 from index.errors import StoreLockedError
-from index.store.locking import ingest_lock
+from index.store.locking import POLL_S, ingest_lock
 
 SERVER = {"backend": "server", "host": "127.0.0.1", "port": 1, "collection": "locked"}
 
@@ -54,33 +53,45 @@ def test_a_writer_on_another_host_is_refused_in_one_line(
 def test_a_waiting_writer_gets_the_lock_once_the_other_host_is_done(
     postgres: PostgresCluster, tmp_path: Path
 ) -> None:
-    held, released = threading.Event(), threading.Event()
+    held, release, got = threading.Event(), threading.Event(), threading.Event()
+    failures: list[BaseException] = []
 
     def first() -> None:
         with ingest_lock(host(tmp_path, "a", postgres.url)):
             held.set()
-            time.sleep(1.0)
-            released.set()
+            release.wait(60)
 
-    thread = threading.Thread(target=first)
-    thread.start()
+    def second() -> None:
+        patient = host(tmp_path, "b", postgres.url, ingest={"lock_timeout_s": 60})
+        try:
+            with ingest_lock(patient):
+                got.set()
+        except BaseException as exc:  # reported below, in the test's thread
+            failures.append(exc)
+
+    writer_a, writer_b = threading.Thread(target=first), threading.Thread(target=second)
+    writer_a.start()
     assert held.wait(30)
-    patient = host(tmp_path, "b", postgres.url, ingest={"lock_timeout_s": 60})
-    with ingest_lock(patient):
-        assert released.is_set()  # it waited for host a, rather than failing
-    thread.join()
+    writer_b.start()
+    assert not got.wait(5 * POLL_S)  # host b waits while host a writes, rather than failing
+    assert not failures
+    release.set()
+    assert got.wait(30), failures  # and writes once host a is done
+    writer_a.join(30)
+    writer_b.join(30)
+    assert not failures
 
 
 def test_a_killed_writer_frees_the_lock(postgres: PostgresCluster, tmp_path: Path) -> None:
     script = (
-        "import sys, time\n"
+        "import signal\n"
         "from bot.config import load_settings\n"
         "from index.store.locking import ingest_lock\n"
         f"settings = load_settings(data_dir={str(tmp_path / 'a')!r}, store={SERVER!r}, "
         f"state={postgres.url!r})\n"
         "with ingest_lock(settings):\n"
         "    print('held', flush=True)\n"
-        "    time.sleep(600)\n"
+        "    signal.pause()  # until the test kills it\n"
     )
     writer = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     try:
