@@ -53,6 +53,9 @@ EVAL = REPO.parent / "shared" / "eval"
 ADVERSARIAL = Path(__file__).resolve().parent / "grounding_adversarial.jsonl"
 BASELINE = "72a227c"
 FIRST_TOKEN_S, WORDS_PER_S = 0.5, 40
+# Other model speeds for --speeds: the ratio to the first raw token is mostly the time the
+# model takes to write its first sentence, against its time to the first token.
+SPEEDS = ((1.0, 40), (0.5, 80), (1.0, 80), (0.3, 40))
 
 
 def half(item_id: str) -> str:
@@ -214,7 +217,13 @@ def score(captured: list[dict[str, Any]], verdicts: list[dict[str, Any]]) -> dic
     }
 
 
-def streaming(items: Sequence[DevItem], titles: dict[str, str], tmp: Path) -> list[tuple[str, str]]:
+def streaming(
+    items: Sequence[DevItem],
+    titles: dict[str, str],
+    tmp: Path,
+    first_token_s: float = FIRST_TOKEN_S,
+    words_per_s: float = WORDS_PER_S,
+) -> list[tuple[str, str]]:
     """Time to the first checked sentence against the first raw token, alternating."""
     from harness.llm_server import ScriptedLLM
     from langchain_core.output_parsers import StrOutputParser
@@ -232,8 +241,10 @@ def streaming(items: Sequence[DevItem], titles: dict[str, str], tmp: Path) -> li
     from index.sentences import sentence_spans
 
     raw_s, written_s, checked_s, kept = [], [], [], 0
-    with ScriptedLLM(reply, delay_s=1 / WORDS_PER_S, first_token_s=FIRST_TOKEN_S) as llm:
-        service = open_service(tmp / "stream" / "data", llm.base_url, ARTICLES)
+    with ScriptedLLM(reply, delay_s=1 / words_per_s, first_token_s=first_token_s) as llm:
+        service = open_service(
+            tmp / f"stream-{first_token_s}-{words_per_s}" / "data", llm.base_url, ARTICLES
+        )
         answerer = service.generative
         chain = answerer.prompt | answerer.chat.model | StrOutputParser()
         for item in multi:
@@ -258,7 +269,7 @@ def streaming(items: Sequence[DevItem], titles: dict[str, str], tmp: Path) -> li
     written = statistics.median(written_s)
     return [
         ("answers streamed", f"{len(multi)} good dev-set answers of 2+ sentences"),
-        ("scripted model", f"{FIRST_TOKEN_S} s to the first token, {WORDS_PER_S} words/s"),
+        ("scripted model", f"{first_token_s} s to the first token, {words_per_s} words/s"),
         ("first raw token, median", f"{raw:.3f} s"),
         ("first sentence written by the model, median", f"{written:.3f} s"),
         ("first checked sentence, median", f"{checked:.3f} s ({kept} showed one)"),
@@ -276,6 +287,11 @@ def main() -> None:
         "--sweep", action="store_true", help="also the claim verifier's threshold sweep (#24)"
     )
     parser.add_argument("--no-streaming", action="store_true", help="skip the streaming timing")
+    parser.add_argument(
+        "--speeds",
+        action="store_true",
+        help="also time streaming with faster and slower scripted models (SPEEDS)",
+    )
     parser.add_argument("--details", type=Path, help="write each item's verdicts here (JSONL)")
     parser.add_argument("--judge", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--code", type=Path, help=argparse.SUPPRESS)
@@ -321,6 +337,11 @@ def main() -> None:
         if not args.no_streaming:
             timing = streaming(dev, load_titles(), tmp)
             print_table("Time to the first checked sentence", timing)
+        for first_token_s, words_per_s in SPEEDS if args.speeds else ():
+            timing = streaming(dev, load_titles(), tmp, first_token_s, words_per_s)
+            print_table(
+                f"... with {first_token_s} s to the first token, {words_per_s} words/s", timing
+            )
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ class Pair:
     passage: str
     supported: bool
     kind: str
+    group: int = 0  # the sentence it was made from: its original and its edits share one
 
 
 _NUMBER = re.compile(r"\b\d[\d,]*(?:\.\d+)?\b")
@@ -210,21 +211,33 @@ def _a_clause(text: str, rng: random.Random) -> str | None:
     return f"{joint} " + " ".join(words[start : start + rng.randint(5, 9)]).lower()
 
 
+_SURFACE = frozenset({"negation", "added clause"})  # edits a "not" or a stray clause gives away
+
+
 def pairs(texts: list[str], seed: int = 0) -> list[Pair]:
-    """Positive and negative pairs from every sentence of the texts."""
+    """Positive and negative pairs from every sentence of the texts, grouped by sentence.
+
+    Up to three negatives a sentence, swaps and replaced acts first: an inserted "not"
+    or an appended clause is learnt from surface cues alone (MODEL_CARD.md, second run),
+    so each is kept only when the sentence allows fewer than three other edits.
+    """
     rng = random.Random(seed)
     made: list[Pair] = []
     for text in texts:
         for sentence, passage, following in passages(text):
             if len(sentence.split()) < 5:
                 continue
-            made.append(Pair(sentence, passage, True, "as written"))
-            made += [Pair(t, passage, True, k) for k, t in rewrites(sentence, following, rng)]
+            group = len(made)
+            made.append(Pair(sentence, passage, True, "as written", group))
+            made += [
+                Pair(t, passage, True, k, group) for k, t in rewrites(sentence, following, rng)
+            ]
             edited = [
                 (k, t)
                 for k, t in negatives(sentence, passage, rng.choice(texts), rng)
                 if t != sentence
             ]
             rng.shuffle(edited)
-            made += [Pair(t, passage, False, k) for k, t in edited[:3]]
+            edited.sort(key=lambda edit: edit[0] in _SURFACE)
+            made += [Pair(t, passage, False, k, group) for k, t in edited[:3]]
     return made

@@ -31,12 +31,12 @@ def held_out(doc_id: str) -> bool:
     return int(hashlib.sha256(doc_id.encode()).hexdigest(), 16) % 10 == 0
 
 
-def load(corpus: Path) -> tuple[list[Pair], list[Pair]]:
-    """Training and held-out pairs from the corpus's paragraphs."""
+def load(corpus: Path) -> tuple[list[str], list[str]]:
+    """The corpus's paragraphs: for training, and held out."""
     records = [json.loads(line) for line in corpus.open(encoding="utf-8") if line.strip()]
     train = [r["text"] for r in records if not held_out(r["doc_id"])]
     test = [r["text"] for r in records if held_out(r["doc_id"])]
-    return pairs(train, seed=0), pairs(test, seed=1)
+    return train, test
 
 
 def train(args: argparse.Namespace) -> None:
@@ -50,9 +50,10 @@ def train(args: argparse.Namespace) -> None:
     torch.manual_seed(args.seed)
     random.seed(args.seed)
     torch.set_num_threads(args.threads)
-    training, testing = load(args.corpus)
+    texts, held = load(args.corpus)
     if args.limit:
-        training = random.Random(args.seed).sample(training, min(args.limit, len(training)))
+        texts = random.Random(args.seed).sample(texts, min(args.limit, len(texts)))
+    training, testing = pairs(texts, seed=args.seed), pairs(held, seed=args.seed + 1000)
     print(f"pairs: {len(training)} training, {len(testing)} held out", flush=True)
     base = packaged_minilm_dir()
     if base is None:
@@ -82,10 +83,10 @@ def train(args: argparse.Namespace) -> None:
     loss_of = torch.nn.BCEWithLogitsLoss()
     budget, started, step, seen = args.minutes * 60, time.monotonic(), 0, 0
     model.train()
-    for _ in range(args.epochs):
-        order = training[:]
-        random.Random(args.seed + step).shuffle(order)
-        for i in range(0, len(order) - args.batch + 1, args.batch):
+    for epoch in range(args.epochs):
+        # new edits every epoch: another name swapped in, another number, another act
+        order = training if epoch == 0 else pairs(texts, seed=args.seed + epoch)
+        for items in _batches(order, args.batch, random.Random(args.seed + epoch)):
             elapsed = time.monotonic() - started
             if elapsed >= budget:
                 break
@@ -93,10 +94,9 @@ def train(args: argparse.Namespace) -> None:
             scale = min(1.0, (step + 1) / WARM_UP) * (1 - elapsed / budget)
             for group, rate in zip(optimiser.param_groups, (args.lr, args.lr * 10), strict=True):
                 group["lr"] = rate * scale
-            items = order[i : i + args.batch]
             logits = model(**batch(items)).squeeze(-1)
             target = torch.tensor([float(p.supported) for p in items])
-            loss = loss_of(logits, target)
+            loss = loss_of(logits, target) + _ranking_loss(logits, items, torch)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimiser.step()
@@ -119,6 +119,37 @@ def train(args: argparse.Namespace) -> None:
         args.scores.write_text(json.dumps(scores) + "\n", encoding="utf-8")
     (MODEL_DIR / "figures.json").write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(figures, indent=1))
+
+
+def _batches(made: list[Pair], size: int, rng: random.Random) -> list[list[Pair]]:
+    """Whole groups (a sentence, its rewrites and its edits) in random order, about `size` a batch.
+
+    A sentence and its edits side by side, with `_ranking_loss`, leave the model one way
+    to tell them apart: the words that were changed.
+    """
+    groups: dict[int, list[Pair]] = {}
+    for pair in made:
+        groups.setdefault(pair.group, []).append(pair)
+    order = list(groups.values())
+    rng.shuffle(order)
+    batches: list[list[Pair]] = [[]]
+    for group in order:
+        if len(batches[-1]) + len(group) > size and batches[-1]:
+            batches.append([])
+        batches[-1].extend(group)
+    return batches
+
+
+def _ranking_loss(logits: Any, items: list[Pair], torch: Any) -> Any:
+    """Hinge loss: each edit must score a margin of 1 below its own unedited sentence."""
+    losses = [
+        torch.relu(1 - logits[i] + logits[j])
+        for i, original in enumerate(items)
+        if original.kind == "as written"
+        for j, edit in enumerate(items)
+        if edit.group == original.group and not edit.supported
+    ]
+    return torch.stack(losses).mean() if losses else logits.sum() * 0
 
 
 def _mean_pooled(bert: Any) -> Any:
@@ -201,7 +232,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--lr", type=float, default=1e-4)
-    parser.add_argument("--limit", type=int, default=0, help="train on this many pairs only")
+    parser.add_argument("--limit", type=int, default=0, help="train on this many paragraphs only")
     parser.add_argument("--minutes", type=float, default=25, help="the training time budget")
     parser.add_argument("--scores", type=Path, help="write each held-out pair's score here")
     parser.add_argument("--threads", type=int, default=2)
