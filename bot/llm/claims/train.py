@@ -109,6 +109,8 @@ def train(args: argparse.Namespace) -> None:
     minutes = (time.monotonic() - started) / 60
     model.eval()
     MODEL_DIR.mkdir(parents=True, exist_ok=True)
+    if args.checkpoint:  # the trained weights, kept whatever the export does
+        torch.save(model.state_dict(), args.checkpoint)
     _export(model, batch(testing[:2]), torch)
     figures = _measure(testing)
     figures["training minutes"] = round(minutes, 1)
@@ -235,11 +237,17 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="train on this many paragraphs only")
     parser.add_argument("--minutes", type=float, default=25, help="the training time budget")
     parser.add_argument("--scores", type=Path, help="write each held-out pair's score here")
+    parser.add_argument("--checkpoint", type=Path, help="also save the PyTorch weights here")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     if not args.corpus.is_file():
         raise SystemExit(f"no training corpus at {args.corpus}: pass --corpus PATH")
+    try:
+        import onnx  # noqa: F401  (for the export, after the training: check before it)
+        import transformers  # noqa: F401
+    except ImportError as missing:
+        raise SystemExit(f"{missing.name} is missing: pip install -e '.[train]'") from None
     train(args)
 
 
