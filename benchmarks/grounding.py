@@ -141,17 +141,19 @@ def judge(captured: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return verdicts
 
 
-def verified(captured: list[dict[str, Any]], rules: list[dict[str, Any]]) -> list[float]:
-    """Per answer the check passes, the claim verifier's smallest probability over its claims
-    (else 0), each claim read against the 3 windows of its cited articles holding most of
-    its words. Needs the weights of a training run (bot/llm/claims/model/MODEL_CARD.md)."""
+def verified(captured: list[dict[str, Any]]) -> list[float]:
+    """Per answer the rules pass (the verifier's threshold at 0), the verifier's smallest
+    probability over its claims (else 0), as the check reads them. Needs the weights of a
+    training run (bot/llm/claims/model/MODEL_CARD.md)."""
     from bot.llm import grounding
-    from bot.llm.claims.verifier import ClaimVerifier
-    from bot.llm.markers import MARKER
-    from bot.llm.support import WINDOW, _passages, share
+    from bot.llm.claims import verifier
 
-    verifier = ClaimVerifier()
-
+    model = verifier.packaged()
+    if model is None:
+        raise SystemExit("no claim verifier weights: python -m bot.llm.claims.train")
+    shipped, model.threshold = model.threshold, 0.0
+    rules = judge(captured)
+    model.threshold = shipped
     smallest = []
     for c, v in zip(captured, rules, strict=True):
         if not v["supported"]:
@@ -164,24 +166,42 @@ def verified(captured: list[dict[str, Any]], rules: list[dict[str, Any]]) -> lis
         for claim in grounding._claims(c["text"], c["question"]):
             own = [n for n in grounding.cited_numbers(claim) if n in sources] or cited
             texts = grounding._by_article(own, sources, owners)
-            bare = MARKER.sub(" ", claim).strip()
-            windows = [p for text in texts for p in _passages(text, WINDOW)]
-            windows.sort(key=lambda p: share(bare, p, c["question"]), reverse=True)
-            probabilities.append(verifier.probability(bare, windows[:3]))
+            probabilities.append(verifier.stated_probability(model, claim, texts, c["question"]))
         smallest.append(min(probabilities))
     return smallest
+
+
+THRESHOLDS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
 def sweep(captured: list[dict[str, Any]], smallest: list[float]) -> list[tuple[str, str]]:
     """Invented shown and good kept if the verifier also had to pass, as its threshold moves
     (0: the check as it is)."""
     rows = []
-    for threshold in (0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
-        verdicts = [{"supported": p > 0 and p >= threshold, "declined": False} for p in smallest]
-        figures = score(captured, verdicts)
+    for threshold in THRESHOLDS:
+        figures = score(captured, _passing(smallest, threshold))
         invented, good = figures["invented shown as grounded"], figures["good answers kept"]
         rows.append((f"threshold {threshold:.2f}", f"invented {invented}, good {good}"))
     return rows
+
+
+def pick(captured: list[dict[str, Any]], smallest: list[float]) -> float:
+    """The threshold that catches most invented answers net of good ones lost (the lowest
+    of equals), as picked on the tuning half."""
+
+    def net(threshold: float) -> int:
+        passing = _passing(smallest, threshold)
+        return sum(
+            (c["label"] == "invented") - (c["label"] == "good")
+            for c, before, now in zip(captured, _passing(smallest, 0.0), passing, strict=True)
+            if not c["missed"] and before["supported"] and not now["supported"]
+        )
+
+    return max(THRESHOLDS, key=lambda t: (net(t), -t))
+
+
+def _passing(smallest: list[float], threshold: float) -> list[dict[str, bool]]:
+    return [{"supported": p > 0 and p >= threshold, "declined": False} for p in smallest]
 
 
 def judge_at(code: Path, captured: list[dict[str, Any]], tmp: Path) -> list[dict[str, Any]]:
@@ -330,8 +350,16 @@ def main() -> None:
             rows += [(k, f"{new[k]}   baseline {old[k]}") for k in new]
             print_table(f"Grounding check, {name}", rows)
             if args.sweep:
-                smallest = verified(captured, now)
-                print_table(f"Verifier threshold sweep, {name}", sweep(captured, smallest))
+                smallest = verified(captured)
+                rows = sweep(captured, smallest)
+                if "tuning" in name:
+                    rows.append(
+                        (
+                            "picked here (most invented caught net of good lost)",
+                            f"{pick(captured, smallest):.2f}",
+                        )
+                    )
+                print_table(f"Verifier threshold sweep, {name}", rows)
         if args.details:
             args.details.write_text("".join(json.dumps(d) + "\n" for d in details), "utf-8")
         if not args.no_streaming:

@@ -203,7 +203,14 @@ def judge_sentence(
 ) -> tuple[float, list[str]]:
     """One claim's support by the sources it cites (else the answer's `cited`), and its failures."""
     own = [n for n in cited_numbers(sentence) if n in sources] or list(cited)
-    return judge_locally(sentence, _by_article(own, sources, articles), question)
+    texts = _by_article(own, sources, articles)
+    score, failed = judge_locally(sentence, texts, question)
+    if not failed and score > 0:
+        from bot.llm.claims import verifier  # onnxruntime, loaded on the first claim
+
+        if verifier.doubts(sentence, texts, question):
+            return 0.0, ["claim model"]
+    return score, failed
 
 
 def _claims(text: str, question: str = "") -> list[str]:

@@ -81,7 +81,7 @@ def judge_locally(
     WINDOW sentences. A sentence that combines sources is judged against the best
     passage of each, together.
     """
-    facts = [_passages(source, FACT_WINDOW) for source in sources]
+    facts = [passages(source, FACT_WINDOW) for source in sources]
     failed = missing(sentence, "\n".join(sources))  # the question's own names too
     opening = opening_name(sentence, sources)
     if opening and opening not in words("\n".join(sources)) and "name" not in failed:
@@ -97,7 +97,7 @@ def judge_locally(
     failed = failed or role_failures(sentence, sources, question)
     if failed:
         return 0.0, failed
-    wording = [_passages(source, WINDOW) for source in sources]
+    wording = [passages(source, WINDOW) for source in sources]
     best = max(share(sentence, p, question) for each in wording for p in each)
     if best < 1.0 and len(sources) > 1:
         together = " ".join(
@@ -122,7 +122,7 @@ def _topics(sources: Sequence[str]) -> set[str]:
     return topics
 
 
-def _passages(source: str, window: int) -> list[str]:
+def passages(source: str, window: int) -> list[str]:
     """Every run of up to `window` consecutive sentences of the source."""
     spans = sentence_spans(source) or [(0, len(source))]
     return [
