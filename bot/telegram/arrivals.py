@@ -76,7 +76,7 @@ def new_articles(data: BotData) -> list[str]:
         lead.article.id: lead.article.ingested or 0.0 for lead in settled_leads
     }
     write_mark(data, settled)
-    if len(ready) == len(leads):  # nothing left waiting: this marker is done with
+    if len(settled_leads) == len(leads):  # nothing left waiting: this marker is done with
         data.seen_generation = snapshot.generation
     return ready
 
