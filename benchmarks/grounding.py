@@ -141,7 +141,7 @@ def judge(captured: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return verdicts
 
 
-def verified(captured: list[dict[str, Any]]) -> list[float]:
+def verified(captured: list[dict[str, Any]], rules: list[dict[str, Any]]) -> list[float]:
     """Per answer the check passes, the verifier's smallest probability over its claims
     (else 0), each read against the windows of its cited articles holding most of its
     words. Needs the weights of a training run (bot/llm/claims/model/MODEL_CARD.md)."""
@@ -150,7 +150,7 @@ def verified(captured: list[dict[str, Any]]) -> list[float]:
 
     if not (verifier.MODEL_DIR / verifier.MODEL_FILE).is_file():
         raise SystemExit("no claim verifier weights: python -m bot.llm.claims.train")
-    model, rules = verifier.ClaimVerifier(), judge(captured)
+    model = verifier.ClaimVerifier()
     smallest = []
     for c, v in zip(captured, rules, strict=True):
         if not v["supported"]:
@@ -347,7 +347,7 @@ def main() -> None:
             rows += [(k, f"{new[k]}   baseline {old[k]}") for k in new]
             print_table(f"Grounding check, {name}", rows)
             if args.sweep:
-                smallest = verified(captured)
+                smallest = verified(captured, now)
                 rows = sweep(captured, smallest)
                 if "tuning" in name:
                     rows.append(
